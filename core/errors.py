@@ -1,0 +1,17 @@
+"""Errors a user can act on: their message is shown as-is, never a traceback."""
+
+
+class ZhikuError(Exception):
+    """Base class for errors whose message is meant for the user."""
+
+
+class ConfigError(ZhikuError):
+    """The configuration asks for something that cannot be had."""
+
+
+class EmbeddingMismatchError(ZhikuError):
+    """A knowledge base was built with a different embedding model than the one configured."""
+
+
+class ModelNotFoundError(ZhikuError):
+    """A configured model file or package is missing."""

@@ -1,0 +1,121 @@
+"""Typed settings: `config.yaml`, overridden by `ZHIKU_*` environment variables, overridden by CLI flags.
+
+Every knob lives in `config.yaml` with a comment; this module only gives it a type and a default so a
+partial YAML (a user's own profile, a test's) still loads. Nested keys are overridden from the
+environment with a double underscore: `ZHIKU_LLM__MODEL_PATH=/models/qwen.gguf`.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from core.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
+_config_path: ContextVar[Path] = ContextVar("zhiku_config_path", default=DEFAULT_CONFIG)
+
+
+class EmbeddingSettings(BaseModel):
+    provider: Literal["e5", "use", "sentence-transformers"] = "e5"
+    model: str = "packaged"
+    batch_size: int = Field(32, ge=1)
+
+
+class LLMSettings(BaseModel):
+    model_path: str = "packaged:gemma3-270m"
+    prompt_style: Literal["auto", "chat", "completion"] = "auto"
+    n_ctx: int = Field(4096, ge=512)
+    n_threads: int = Field(0, ge=0)
+    max_tokens: int = Field(256, ge=1)
+    temperature: float = Field(0.1, ge=0.0)
+    repeat_penalty: float = Field(1.1, ge=0.0)
+    context_chars: int = Field(2400, ge=200)
+    fetch_timeout_s: float = Field(20.0, gt=0)
+
+
+class IngestSettings(BaseModel):
+    chunk_size: int = Field(400, ge=50)
+    chunk_overlap: int = Field(60, ge=0)
+    extensions: list[str] = [".pdf", ".md", ".markdown", ".txt", ".html", ".htm"]
+
+
+class RetrievalSettings(BaseModel):
+    top_k: int = Field(5, ge=1)
+
+
+class MemorySettings(BaseModel):
+    max_turns: int = Field(6, ge=0)
+    followup_max_chars: int = Field(24, ge=0)
+
+
+class ServerSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=1, le=65535)
+    sample_kb: str = "examples"
+    ui_language: Literal["zh", "en"] = "zh"
+
+
+class Settings(BaseSettings):
+    """The whole configuration; see `config.yaml` for what each key does."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ZHIKU_", env_nested_delimiter="__", extra="forbid", nested_model_default_partial_update=True
+    )
+
+    data_dir: Path = Path("data")
+    kb: str = "default"
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    llm: LLMSettings = LLMSettings()
+    ingest: IngestSettings = IngestSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    memory: MemorySettings = MemorySettings()
+    server: ServerSettings = ServerSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        yaml_source = YamlConfigSettingsSource(settings_cls, yaml_file=_config_path.get(), yaml_file_encoding="utf-8")
+        return init_settings, env_settings, yaml_source
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+
+def load_settings(config: str | Path | None = None, **overrides: Any) -> Settings:
+    """Load settings from `config` (default: the project's `config.yaml`); `overrides` win over everything.
+
+    Overrides whose value is None are ignored, so CLI flags that were not given fall through.
+    """
+    path = Path(config) if config else DEFAULT_CONFIG
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    token = _config_path.set(path)
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValueError as exc:
+        raise ConfigError(f"invalid configuration in {path}: {exc}") from exc
+    finally:
+        _config_path.reset(token)

@@ -1,0 +1,42 @@
+from pathlib import Path
+
+import pytest
+
+from core.errors import ConfigError
+from core.settings import DEFAULT_CONFIG, load_settings
+from tests.conftest import TEST_CONFIG
+
+
+def test_project_config_loads_with_every_section():
+    s = load_settings(DEFAULT_CONFIG)
+    assert s.kb == "default"
+    assert s.llm.model_path == "packaged:gemma3-270m"
+    assert s.server.port == 7860 and s.server.host == "127.0.0.1"
+
+
+def test_yaml_values_are_read(tmp_path: Path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("data_dir: /srv/x\nllm:\n  max_tokens: 77\n", encoding="utf-8")
+    s = load_settings(cfg)
+    assert s.data_dir == Path("/srv/x")
+    assert s.llm.max_tokens == 77
+    assert s.llm.n_ctx == 4096  # untouched keys keep their defaults
+
+
+def test_environment_overrides_yaml_and_cli_overrides_environment(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("ZHIKU_DATA_DIR", "/from/env")
+    monkeypatch.setenv("ZHIKU_LLM__MODEL_PATH", "/models/qwen.gguf")
+    s = load_settings(TEST_CONFIG)
+    assert s.data_dir == Path("/from/env")
+    assert s.llm.model_path == "/models/qwen.gguf"
+    assert s.llm.max_tokens == 48  # nested env override keeps the other YAML keys
+    assert load_settings(TEST_CONFIG, data_dir="/from/cli").data_dir == Path("/from/cli")
+
+
+def test_invalid_or_missing_config_is_a_clear_error(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("embedding:\n  provider: word2vec\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="invalid configuration"):
+        load_settings(bad)
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "nope.yaml")
