@@ -70,6 +70,11 @@ class AnswerService:
         for piece in self._generate(question, answer.sources, history):
             answer.answer += piece
             yield Event("token", piece)
+        if not answer.answer.strip():
+            # A tiny model sometimes says nothing; the best passage is still a truthful answer.
+            fallback = prompts.empty_answer(self.settings.prompts_dir, detect_language(question), answer.sources)
+            answer.answer = fallback
+            yield Event("token", fallback)
         answer.answer = answer.answer.strip()
         answer.timings["generate_ms"] = (time.perf_counter() - started) * 1000
         yield Event("done", answer)

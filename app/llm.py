@@ -15,6 +15,7 @@ from typing import Any
 from core.errors import ModelNotFoundError
 from core.settings import LLMSettings
 
+# A base model that starts a new question has finished its answer.
 COMPLETION_STOPS = ["\nQuestion:", "\n问题：", "\n\n\n", "<end_of_turn>", "<eos>"]
 
 
@@ -58,6 +59,13 @@ def resolve_model_path(model_path: str, models_dir: Path) -> Path:
     return path
 
 
+def default_threads() -> int:
+    """About one thread per physical core: llama.cpp's threads spin at every step, so one more thread than
+    the cores that are free stalls them all (seen here: 5 s answers took minutes beside another busy process).
+    """
+    return max(1, min(8, (os.cpu_count() or 2) // 2))
+
+
 class LocalLLM:
     """One llama.cpp model per process; a lock keeps concurrent requests from interleaving its state."""
 
@@ -71,7 +79,7 @@ class LocalLLM:
             self._llama = Llama(
                 model_path=str(self.path),
                 n_ctx=settings.n_ctx,
-                n_threads=settings.n_threads or max(1, (os.cpu_count() or 2)),
+                n_threads=settings.n_threads or default_threads(),
                 verbose=False,
             )
         except ValueError as exc:

@@ -26,6 +26,11 @@ def format_context(sources: list[Source], max_chars: int) -> str:
     return "\n\n".join(parts)
 
 
+def empty_answer(prompts_dir: Path, lang: str, sources: list[Source]) -> str:
+    best = sources[0]
+    return load_template(prompts_dir, "empty_answer", lang).strip().format(label=best.label(), text=best.text)
+
+
 def format_history(history: list[Turn], prompts_dir: Path, lang: str) -> str:
     line = load_template(prompts_dir, "history_turn", lang)
     return "".join(line.format(question=t.question, answer=t.answer) for t in history)
@@ -33,9 +38,8 @@ def format_history(history: list[Turn], prompts_dir: Path, lang: str) -> str:
 
 def completion_prompt(prompts_dir: Path, lang: str, question: str, context: str, history: list[Turn]) -> str:
     history_text = format_history(history, prompts_dir, lang)
-    return load_template(prompts_dir, "completion", lang).format(
-        context=context, question=question, history=history_text
-    )
+    template = load_template(prompts_dir, "completion", lang)
+    return template.format(context=context, question=question, history=history_text).rstrip()
 
 
 def chat_messages(

@@ -38,7 +38,7 @@ class LLMSettings(BaseModel):
     n_ctx: int = Field(4096, ge=512)
     n_threads: int = Field(0, ge=0)
     max_tokens: int = Field(256, ge=1)
-    temperature: float = Field(0.1, ge=0.0)
+    temperature: float = Field(0.0, ge=0.0)
     repeat_penalty: float = Field(1.1, ge=0.0)
     context_chars: int = Field(2400, ge=200)
     fetch_timeout_s: float = Field(20.0, gt=0)
