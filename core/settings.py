@@ -7,6 +7,7 @@ environment with a double underscore: `ZHIKU_LLM__MODEL_PATH=/models/qwen.gguf`.
 
 from __future__ import annotations
 
+import os
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
@@ -105,11 +106,11 @@ class Settings(BaseSettings):
 
 
 def load_settings(config: str | Path | None = None, **overrides: Any) -> Settings:
-    """Load settings from `config` (default: the project's `config.yaml`); `overrides` win over everything.
+    """Load settings from `config` (else env `ZHIKU_CONFIG`, else the project's `config.yaml`); `overrides` win.
 
     Overrides whose value is None are ignored, so CLI flags that were not given fall through.
     """
-    path = Path(config) if config else DEFAULT_CONFIG
+    path = Path(config or os.environ.get("ZHIKU_CONFIG") or DEFAULT_CONFIG)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     token = _config_path.set(path)

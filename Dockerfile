@@ -1,0 +1,30 @@
+# Zhiku: the chat page with the packaged models. Build: docker build -t zhiku .
+# Run:   docker run -p 127.0.0.1:7860:7860 -v zhiku-data:/data zhiku
+FROM python:3.11-slim AS build
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY pyproject.toml requirements.lock README.md ./
+COPY core core
+COPY ingest ingest
+COPY app app
+RUN python -m venv /opt/venv \
+    && /opt/venv/bin/pip install --no-cache-dir "torch==2.13.0" \
+    && CMAKE_ARGS="-DGGML_NATIVE=OFF" /opt/venv/bin/pip install --no-cache-dir -c requirements.lock .
+
+FROM python:3.11-slim
+RUN useradd --create-home --uid 1000 zhiku && mkdir /data && chown zhiku /data
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /app
+COPY --chown=zhiku config.yaml ./
+COPY --chown=zhiku prompts prompts
+COPY --chown=zhiku examples examples
+USER zhiku
+ENV PATH=/opt/venv/bin:$PATH ZHIKU_CONFIG=/app/config.yaml ZHIKU_PROMPTS_DIR=/app/prompts \
+    ZHIKU_DATA_DIR=/data ZHIKU_SERVER__HOST=0.0.0.0 \
+    GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1
+VOLUME ["/data"]
+EXPOSE 7860
+HEALTHCHECK --interval=30s --timeout=5s --start-period=120s \
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:7860/', timeout=4)"
+CMD ["python", "-m", "app", "serve"]
