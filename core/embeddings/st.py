@@ -9,7 +9,6 @@ import numpy as np
 from core.embeddings.base import normalise
 from core.errors import ModelNotFoundError
 
-
 PACKAGED = ("packaged", "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")  # one model, three names
 
 
