@@ -38,8 +38,17 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class Retrieval:
+    """What was searched for (the question, or a follow-up joined with the previous one) and what was found."""
+
+    query: str
+    sources: list[Source]
+    retrieve_ms: float
+
+
+@dataclass(frozen=True)
 class Event:
-    kind: str  # "sources" | "token" | "done"
+    kind: str  # "sources" (data: Retrieval) | "token" (data: str) | "done" (data: Answer)
     data: Any
 
 
@@ -56,16 +65,21 @@ class AnswerService:
             self._llm = LocalLLM(self.settings.llm, self.settings.models_dir)
         return self._llm
 
+    def retrieve(self, question: str, history: list[Turn], k: int | None = None) -> Retrieval:
+        """The one place the retrieval query is derived, so what the page shows is what was searched."""
+        query = retrieval_query(question, history, self.settings.memory.followup_max_chars)
+        sources, ms = search(self.kb, query, k or self.settings.retrieval.top_k)
+        return Retrieval(query, sources, ms)
+
     def search(self, question: str, k: int | None = None, history: list[Turn] | None = None) -> list[Source]:
-        query = retrieval_query(question, history or [], self.settings.memory.followup_max_chars)
-        return search(self.kb, query, k or self.settings.retrieval.top_k)[0]
+        return self.retrieve(question, recent(history or [], self.settings.memory.max_turns), k).sources
 
     def stream(self, question: str, history: list[Turn] | None = None, k: int | None = None) -> Iterator[Event]:
         history = recent(history or [], self.settings.memory.max_turns)
-        answer = Answer(question=question)
-        query = retrieval_query(question, history, self.settings.memory.followup_max_chars)
-        answer.sources, answer.timings["retrieve_ms"] = search(self.kb, query, k or self.settings.retrieval.top_k)
-        yield Event("sources", answer.sources)
+        retrieval = self.retrieve(question, history, k)
+        answer = Answer(question=question, sources=retrieval.sources)
+        answer.timings["retrieve_ms"] = retrieval.retrieve_ms
+        yield Event("sources", retrieval)
         started = time.perf_counter()
         for piece in self._generate(question, answer.sources, history):
             answer.answer += piece

@@ -15,7 +15,7 @@ from typing import Any
 import gradio as gr
 
 from app.answer import AnswerService
-from app.memory import Turn, retrieval_query
+from app.memory import Turn
 from app.render import answer_markdown
 from app.services import ensure_sample_kb, open_kb
 from app.ui_text import LABELS
@@ -46,12 +46,11 @@ class ChatPage:
             yield chat, turns, ""
             return
         chat = [*chat, {"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
-        query = retrieval_query(message, turns, self.settings.memory.followup_max_chars)
-        text, sources = "", []
+        text, sources, query = "", [], message
         try:
             for event in self.service.stream(message, turns):
                 if event.kind == "sources":
-                    sources = event.data
+                    sources, query = event.data.sources, event.data.query
                 elif event.kind == "token":
                     text += event.data
                 else:

@@ -14,7 +14,7 @@ from core.cli import add_common_args, settings_from_args
 from core.embeddings import make_embedder
 from core.errors import ZhikuError
 from core.store import KnowledgeBase
-from ingest.pipeline import FileResult, IngestReport, discover, ingest_paths
+from ingest.pipeline import FileResult, IngestReport, discover, ingest_files
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,16 +38,16 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     console = Console(stderr=True)
     kb = KnowledgeBase.open(settings.data_dir, settings.kb, make_embedder(settings.embedding))
-    total = sum(1 for _ in discover(args.paths, settings.ingest.extensions))
+    files = list(discover(args.paths, settings.ingest.extensions))  # listed once: progress total and work
     started = time.perf_counter()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("files"))
     with Progress(*columns, TimeElapsedColumn(), TimeRemainingColumn(), console=console) as progress:
-        task = progress.add_task(f"ingesting into '{settings.kb}'", total=total)
+        task = progress.add_task(f"ingesting into '{settings.kb}'", total=len(files))
 
         def advance(result: FileResult) -> None:
             progress.update(task, advance=1, description=f"{result.status}: {result.source}"[-60:])
 
-        report = ingest_paths(kb, args.paths, settings.ingest, settings.embedding.batch_size, on_file=advance)
+        report = ingest_files(kb, files, settings.ingest, settings.embedding.batch_size, on_file=advance)
     print_summary(console, report, time.perf_counter() - started)
     for failed in report.by_status("failed"):
         print(f"FAILED {failed.source}: {failed.error}", file=sys.stderr)

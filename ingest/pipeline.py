@@ -98,9 +98,19 @@ def ingest_paths(
     batch_size: int,
     on_file: Callable[[FileResult], None] | None = None,
 ) -> IngestReport:
+    return ingest_files(kb, discover(paths, settings.extensions), settings, batch_size, on_file)
+
+
+def ingest_files(
+    kb: KnowledgeBase,
+    files: Iterable[tuple[str, Path | None, str]],
+    settings: IngestSettings,
+    batch_size: int,
+    on_file: Callable[[FileResult], None] | None = None,
+) -> IngestReport:
     """Ingest every file it can; one bad file is recorded as failed and never stops the others."""
     report = IngestReport()
-    for source, path, error in discover(paths, settings.extensions):
+    for source, path, error in files:
         if path is None:
             result = FileResult(source, "failed", error=error)
         else:
