@@ -8,6 +8,7 @@ environment with a double underscore: `ZHIKU_LLM__MODEL_PATH=/models/qwen.gguf`.
 from __future__ import annotations
 
 import os
+from fnmatch import fnmatch
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
@@ -48,7 +49,24 @@ class LLMSettings(BaseModel):
 class IngestSettings(BaseModel):
     chunk_size: int = Field(400, ge=50)
     chunk_overlap: int = Field(60, ge=0)
-    extensions: list[str] = [".pdf", ".md", ".markdown", ".txt", ".html", ".htm"]
+    extensions: list[str] = [
+        ".pdf", ".docx", ".xlsx", ".csv", ".pptx", ".md", ".markdown", ".txt", ".html", ".htm", ".png", ".jpg", ".jpeg"
+    ]  # fmt: skip
+    ocr: Literal["auto", "always", "never"] = "auto"
+    ocr_min_chars: int = Field(20, ge=0)
+    ocr_dpi: int = Field(200, ge=50, le=600)
+    passwords: dict[str, str] = {}
+    max_file_mb: float = Field(200.0, gt=0)
+    max_unpacked_mb: float = Field(500.0, gt=0)
+    workers: int = Field(0, ge=0)
+    near_duplicate_threshold: float = Field(0.98, ge=0.0, le=1.0)
+
+    def password_for(self, path: Path) -> str | None:
+        """The first pattern (file name or glob, matched against the name and the full path) that fits wins."""
+        for pattern, password in self.passwords.items():
+            if fnmatch(path.name, pattern) or fnmatch(str(path), pattern):
+                return password
+        return None
 
 
 class RetrievalSettings(BaseModel):
