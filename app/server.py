@@ -21,7 +21,7 @@ from app.services import ensure_sample_kb, open_kb
 from app.ui_text import LABELS
 from core.errors import ZhikuError
 from core.settings import Settings
-from ingest.pipeline import FileResult, ingest_file
+from ingest.pipeline import FileResult, FileTask, IngestReport, ingest_files
 
 ChatHistory = list[dict[str, Any]]
 
@@ -65,22 +65,31 @@ class ChatPage:
             chat[-1]["content"] = self.labels["error"].format(error=exc)
             yield chat, turns, ""
 
-    def upload(self, files: list[str] | None) -> tuple[str, str]:
-        lines = []
+    def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
+        """Uploads go through the same pipeline as `python -m ingest`, with its progress shown in the page."""
         folder = self.settings.data_dir / "uploads" / self.service.kb.name
         folder.mkdir(parents=True, exist_ok=True)
+        tasks = []
         for tmp in files or []:
-            name = safe_filename(Path(tmp).name)
-            stored = folder / name
+            stored = folder / safe_filename(Path(tmp).name)
             shutil.copyfile(tmp, stored)
-            try:
-                result = ingest_file(
-                    self.service.kb, name, stored, self.settings.ingest, self.settings.embedding.batch_size
-                )
-            except ZhikuError as exc:
-                result = FileResult(name, "failed", error=str(exc))
+            tasks.append(FileTask(stored.name, stored))
+
+        def show(report: IngestReport, result: FileResult | None) -> None:
+            done = len(report.results)
+            progress((done, report.files_total), desc=f"{done}/{report.files_total} · {report.chunks} chunks")
+
+        try:
+            report = ingest_files(
+                self.service.kb, tasks, self.settings.ingest, self.settings.embedding.batch_size, show
+            )
+        except ZhikuError as exc:
+            return self.labels["error"].format(error=exc), self.documents_markdown()
+        lines = []
+        for result in report.results:
             detail = f": {result.error}" if result.error else f" ({result.pages} p., {result.chunks} chunks)"
-            lines.append(f"- {name} — {self.labels[result.status]}{detail}")
+            detail = f": {result.note}" if result.status == "skipped" and result.note else detail
+            lines.append(f"- {result.source} — {self.labels[result.status]}{detail}")
         return "\n".join(lines), self.documents_markdown()
 
     def documents_markdown(self) -> str:

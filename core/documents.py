@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
+
+
+def doc_id_for(sha256: str) -> str:
+    """A document is its content: the same bytes under two names are one document, stored once."""
+    return sha256[:16]
+
+
+def chunk_id(doc_id: str, index: int) -> str:
+    """Chunk ids follow from the document id, so a document's chunks can be deleted by id at any KB size."""
+    return f"{doc_id}-{index}"
 
 
 @dataclass(frozen=True)
 class Page:
-    """Text of one page (PDF) or of a whole file (no pages); `page` is 1-based or None."""
+    """Text of one page (PDF), slide or sheet, or of a whole file (no pages); `page` is 1-based or None."""
 
     text: str
     page: int | None
@@ -23,19 +32,39 @@ class Chunk:
     chunk_index: int
     doc_sha256: str
     title: str
+    heading: str = ""
+
+    @property
+    def doc_id(self) -> str:
+        return doc_id_for(self.doc_sha256)
 
     @property
     def id(self) -> str:
-        """Stable per (path, content, position): re-ingesting the same file writes the same ids."""
-        path_key = hashlib.sha256(self.source.encode("utf-8")).hexdigest()[:12]
-        return f"{path_key}-{self.doc_sha256[:16]}-{self.chunk_index}"
+        """Stable per (content, position): re-ingesting the same content writes the same ids."""
+        return chunk_id(self.doc_id, self.chunk_index)
+
+    def embedding_text(self) -> str:
+        """The section heading is embedded with the text: a chunk saying "replace every 2000 h" is found by
+        a question about the part its heading names."""
+        return embedding_text(self.text, self.heading)
 
     def metadata(self) -> dict[str, Any]:
         """Chroma metadata cannot hold None, so a missing page is stored as 0."""
-        meta = asdict(self)
-        meta.pop("text")
-        meta["page"] = self.page or 0
-        return meta
+        return {
+            "source": self.source,
+            "page": self.page or 0,
+            "chunk_index": self.chunk_index,
+            "doc_sha256": self.doc_sha256,
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "heading": self.heading,
+        }
+
+
+def embedding_text(text: str, heading: str) -> str:
+    if not heading or text.startswith(heading.rsplit(" > ", 1)[-1]):
+        return text
+    return f"{heading}\n{text}"
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ environment with a double underscore: `ZHIKU_LLM__MODEL_PATH=/models/qwen.gguf`.
 from __future__ import annotations
 
 import os
-from fnmatch import fnmatch
 from contextvars import ContextVar
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any, Literal
 

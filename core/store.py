@@ -1,27 +1,37 @@
-"""A knowledge base is one Chroma collection, always filled with our own embeddings.
+"""A knowledge base: one Chroma collection of chunks plus its manifest of documents and files.
 
 Chroma's default embedding function downloads a model at first use, so collections are opened with
 `embedding_function=None` and every write and query passes vectors. The collection's metadata records
 the embedding model that built it; opening it with another model is refused, because mixing vector
-spaces silently returns nonsense.
+spaces silently returns nonsense (`reindex` is the way to switch).
+
+Chroma is imported and opened only when chunks are read or written: a re-ingest that finds nothing
+changed answers from the manifest alone, in about a second.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import chromadb
 import numpy as np
-from chromadb.config import Settings as ChromaSettings
 
-from core.documents import Chunk, Source
+from core.documents import Chunk, Source, chunk_id, embedding_text
 from core.embeddings import Embedder
 from core.errors import EmbeddingMismatchError, ZhikuError
+from core.manifest import Manifest
+
+if TYPE_CHECKING:
+    import chromadb
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,60}[A-Za-z0-9]$|^[A-Za-z0-9]$")
+_PAGE = 500  # chunks read per Chroma call when walking a whole collection
 
 
 def collection_name(kb: str) -> str:
@@ -34,6 +44,9 @@ def collection_name(kb: str) -> str:
 
 
 def open_client(data_dir: Path) -> chromadb.ClientAPI:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
     data_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(
         path=str(data_dir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
@@ -41,55 +54,100 @@ def open_client(data_dir: Path) -> chromadb.ClientAPI:
 
 
 class KnowledgeBase:
-    def __init__(self, client: chromadb.ClientAPI, kb: str, embedder: Embedder) -> None:
+    def __init__(self, data_dir: Path, kb: str, embedder: Embedder, *, check_model: bool = True) -> None:
+        """`check_model=False` only for `reindex`, which exists to change the model."""
         self.name = kb
+        self.data_dir = data_dir
         self.embedder = embedder
-        self._collection = client.get_or_create_collection(
-            name=collection_name(kb),
-            configuration={"hnsw": {"space": "cosine"}},
-            metadata={"zhiku_kb": kb, "embedding_model": embedder.name, "embedding_dim": embedder.dim},
-            embedding_function=None,
-        )
-        built_with = (self._collection.metadata or {}).get("embedding_model")
-        if built_with != embedder.name:
-            raise EmbeddingMismatchError(
-                f"knowledge base {kb!r} was built with embedding model {built_with!r}, but the configuration "
-                f"uses {embedder.name!r}. Set embedding.provider back, or ingest into a new --kb."
-            )
+        self.manifest = Manifest(data_dir / "manifests" / f"{collection_name(kb)}.sqlite3")
+        built_with = self.manifest.get_meta("embedding_model")
+        if check_model and built_with and built_with != embedder.name:
+            raise mismatch(kb, built_with, embedder.name)
 
     @classmethod
     def open(cls, data_dir: Path, kb: str, embedder: Embedder) -> KnowledgeBase:
-        return cls(open_client(data_dir), kb, embedder)
+        return cls(data_dir, kb, embedder)
+
+    # -- the Chroma side -------------------------------------------------------------------------------
+    @cached_property
+    def _client(self) -> chromadb.ClientAPI:
+        return open_client(self.data_dir)
+
+    @cached_property
+    def _collection(self) -> Any:
+        name = self.manifest.get_meta("collection") or collection_name(self.name)
+        collection = self._open_collection(name)
+        built_with = (collection.metadata or {}).get("embedding_model")
+        if built_with != self.embedder.name:
+            raise mismatch(self.name, built_with, self.embedder.name)
+        return collection
+
+    def _open_collection(self, name: str, embedder: Embedder | None = None) -> Any:
+        embedder = embedder or self.embedder
+        return self._client.get_or_create_collection(
+            name=name,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"zhiku_kb": self.name, "embedding_model": embedder.name},
+            embedding_function=None,
+        )
 
     def count(self) -> int:
+        if not self.manifest.documents() and not self._chroma_exists():
+            return 0
         return self._collection.count()
 
-    def is_complete(self, source: str, doc_sha256: str) -> bool:
-        """True when every chunk of this exact file content is stored (a crash mid-write leaves it False)."""
-        where = {"$and": [{"source": source}, {"doc_sha256": doc_sha256}]}
-        found = self._collection.get(where=where, include=["metadatas"])
-        if not found["ids"]:
-            return False
-        expected = int(found["metadatas"][0].get("n_chunks", -1))
-        return len(found["ids"]) == expected
+    def _chroma_exists(self) -> bool:
+        return (self.data_dir / "chroma").exists()
 
-    def delete_source(self, source: str) -> None:
-        self._collection.delete(where={"source": source})
-
-    def add(self, chunks: Sequence[Chunk], vectors: np.ndarray, n_chunks: int) -> None:
+    def add(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         if not chunks:
             return
         self._collection.upsert(
             ids=[c.id for c in chunks],
             documents=[c.text for c in chunks],
-            metadatas=[{**c.metadata(), "n_chunks": n_chunks} for c in chunks],
+            metadatas=[c.metadata() for c in chunks],
             embeddings=np.asarray(vectors, dtype=np.float32),
         )
 
+    def nearest(self, vectors: np.ndarray) -> list[tuple[str, float]]:
+        """(id, cosine similarity) of the stored chunk closest to each vector; ("", -1) in an empty KB."""
+        if len(vectors) == 0 or self._collection.count() == 0:
+            return [("", -1.0)] * len(vectors)
+        res = self._collection.query(
+            query_embeddings=np.asarray(vectors, dtype=np.float32), n_results=1, include=["distances"]
+        )
+        return [(ids[0], 1.0 - float(d[0])) for ids, d in zip(res["ids"], res["distances"], strict=True)]
+
+    def delete_chunks(self, doc_id: str, n_chunks: int) -> None:
+        """By id, in slices: as fast in a KB of a million chunks as in one of ten."""
+        ids = [chunk_id(doc_id, i) for i in range(n_chunks)]
+        for start in range(0, len(ids), _PAGE):
+            self._collection.delete(ids=ids[start : start + _PAGE])
+
+    def set_source(self, doc_id: str, n_chunks: int, source: str) -> None:
+        """When a document's cited name is deleted but another name remains, cite the remaining one."""
+        ids = [chunk_id(doc_id, i) for i in range(n_chunks)]
+        for start in range(0, len(ids), _PAGE):
+            found = self._collection.get(ids=ids[start : start + _PAGE], include=["metadatas"])
+            if found["ids"]:
+                metas = [{**m, "source": source} for m in found["metadatas"]]
+                self._collection.update(ids=found["ids"], metadatas=metas)
+
+    def chunk_ids(self) -> set[str]:
+        return {i for batch in self.walk(include=[]) for i in batch["ids"]}
+
+    def walk(self, include: list[str], collection: Any = None) -> Iterator[dict[str, Any]]:
+        collection = collection if collection is not None else self._collection
+        offset = 0
+        while True:
+            batch = collection.get(limit=_PAGE, offset=offset, include=include)
+            if not batch["ids"]:
+                return
+            yield batch
+            offset += len(batch["ids"])
+
     def sources(self) -> list[str]:
-        """Distinct documents in the KB, for listings; fine at first-cut scale (the manifest replaces it)."""
-        metas = self._collection.get(include=["metadatas"])["metadatas"] or []
-        return sorted({str(m["source"]) for m in metas})
+        return [f.path for f in self.manifest.files() if f.status == "ingested"]
 
     def query(self, vector: np.ndarray, k: int) -> list[Source]:
         if self.count() == 0:
@@ -103,3 +161,139 @@ class KnowledgeBase:
             Source.from_chroma(text, meta, dist)
             for text, meta, dist in zip(res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True)
         ]
+
+    # -- documents: the manifest and Chroma together ---------------------------------------------------
+    @contextmanager
+    def writing(self) -> Iterator[KnowledgeBase]:
+        """One writer per knowledge base at a time; unfinished work of a killed writer is undone first."""
+        lock_path = self.manifest.path.with_suffix(".lock")
+        with lock_path.open("w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ZhikuError(f"another ingestion into knowledge base {self.name!r} is running") from None
+            self._refuse_legacy()
+            if not self.manifest.get_meta("collection"):
+                self.manifest.set_meta("collection", collection_name(self.name))
+                self.manifest.set_meta("embedding_model", self.embedder.name)
+            self.recover()
+            yield self
+
+    def _refuse_legacy(self) -> None:
+        """Zhiku 0.1 kept no manifest; writing new ids beside its chunks would duplicate every document."""
+        if not self.manifest.get_meta("collection") and self._chroma_exists() and self._collection.count():
+            raise ZhikuError(
+                f"knowledge base {self.name!r} was built by an older Zhiku without a manifest: "
+                f"ingest into a new --kb, or delete {self.data_dir} and ingest again"
+            )
+
+    def recover(self) -> int:
+        """Finish removing documents a killed run left half-written or half-deleted; returns how many."""
+        unfinished = self.manifest.unfinished()
+        for doc in unfinished:
+            self.delete_document(doc["doc_id"])
+        return len(unfinished)
+
+    def delete_document(self, doc_id: str) -> None:
+        """Marked first, then chunks by id, then the row: a kill at any point is finished by `recover`."""
+        doc = self.manifest.document(doc_id)
+        if doc is None:
+            return
+        self.manifest.mark_deleting(doc_id)
+        self.delete_chunks(doc_id, doc["n_chunks"])
+        self._restore_twins(doc_id)
+        self.manifest.remove_document(doc_id)
+
+    def _restore_twins(self, doc_id: str) -> None:
+        """Near-duplicates of other documents were skipped because this one held their twin: store them now."""
+        twins = self.manifest.dropped_twins_of(doc_id)
+        for start in range(0, len(twins), 64):
+            batch = twins[start : start + 64]
+            texts = [embedding_text(t.text, t.metadata.get("heading", "")) for t in batch]
+            self._collection.upsert(
+                ids=[t.chunk_id for t in batch],
+                documents=[t.text for t in batch],
+                metadatas=[t.metadata for t in batch],
+                embeddings=self.embedder.embed_documents(texts),
+            )
+            self.manifest.restored([t.chunk_id for t in batch])
+
+    def forget_file(self, path: str) -> None:
+        """Remove one name; its document goes too when no other name has the same content."""
+        entry = self.manifest.file(path)
+        self.manifest.forget_file(path)
+        if entry is None or entry.doc_id is None:
+            return
+        remaining = self.manifest.paths_of(entry.doc_id)
+        if not remaining:
+            self.delete_document(entry.doc_id)
+        else:
+            self.set_source(entry.doc_id, entry_chunks(self.manifest, entry.doc_id), remaining[0])
+
+    def remove_orphans(self) -> None:
+        for doc_id in self.manifest.orphan_documents():
+            self.delete_document(doc_id)
+
+    def check(self) -> list[str]:
+        """Problems where the manifest and Chroma disagree; empty when they agree exactly."""
+        problems = []
+        expected: set[str] = set()
+        for doc in self.manifest.documents():
+            if doc["status"] != "ready":
+                problems.append(f"document {doc['doc_id']} is {doc['status']} (run ingest again to finish it)")
+            expected |= {chunk_id(doc["doc_id"], i) for i in range(doc["n_chunks"])}
+        dropped = self.manifest.count_dropped()
+        stored = self.chunk_ids() if self._chroma_exists() else set()
+        if extra := stored - expected:
+            problems.append(f"{len(extra)} chunks in Chroma belong to no document, e.g. {sorted(extra)[:3]}")
+        ready_stored = sum(d["n_stored"] for d in self.manifest.documents() if d["status"] == "ready")
+        if len(stored & expected) != ready_stored:
+            problems.append(f"manifest counts {ready_stored} stored chunks, Chroma holds {len(stored & expected)}")
+        if len(expected) and dropped > len(expected):
+            problems.append(f"{dropped} dropped near-duplicates for {len(expected)} chunk ids")
+        return problems
+
+    def reindex(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Re-embed every stored chunk with the configured model into a new collection, then switch to it.
+
+        The old collection stays readable until the switch, so a crash leaves the KB as it was.
+        """
+        old_name = self.manifest.get_meta("collection") or collection_name(self.name)
+        old = self._client.get_collection(old_name) if self._chroma_exists() else None
+        new_name = "kb-" + hashlib.sha256(f"{self.name}\0{self.embedder.name}\0{old_name}".encode()).hexdigest()[:24]
+        if new_name == old_name:
+            new_name = new_name[:-1] + ("0" if new_name[-1] != "0" else "1")
+        self._drop_collection(new_name)
+        new = self._open_collection(new_name)
+        total = old.count() if old is not None else 0
+        done = 0
+        for batch in self.walk(["documents", "metadatas"], old) if old is not None else []:
+            pairs = zip(batch["documents"], batch["metadatas"], strict=True)
+            vectors = self.embedder.embed_documents([embedding_text(t, m.get("heading", "")) for t, m in pairs])
+            new.upsert(ids=batch["ids"], documents=batch["documents"], metadatas=batch["metadatas"], embeddings=vectors)
+            done += len(batch["ids"])
+            if progress:
+                progress(done, total)
+        with self.manifest.transaction():
+            self.manifest.set_meta("collection", new_name)
+            self.manifest.set_meta("embedding_model", self.embedder.name)
+            self.manifest.set_embedding_model(self.embedder.name)
+        self._drop_collection(old_name)
+        self.__dict__.pop("_collection", None)
+        return done
+
+    def _drop_collection(self, name: str) -> None:
+        if name in {c.name for c in self._client.list_collections()}:
+            self._client.delete_collection(name)
+
+
+def mismatch(kb: str, built_with: str | None, configured: str) -> EmbeddingMismatchError:
+    return EmbeddingMismatchError(
+        f"knowledge base {kb!r} was built with embedding model {built_with!r}, but the configuration uses "
+        f"{configured!r}. Set embedding.provider back, run `python -m ingest reindex`, or ingest into a new --kb."
+    )
+
+
+def entry_chunks(manifest: Manifest, doc_id: str) -> int:
+    doc = manifest.document(doc_id)
+    return int(doc["n_chunks"]) if doc else 0

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fpdf import FPDF
 from gradio_client import Client, handle_file
 
 from app.server import build_app
@@ -58,14 +59,34 @@ def test_follow_up_uses_memory_of_its_own_session_only(page_url: str):
     assert "impeller clearance" not in last_reply(chat).split("<sub>")[-1]
 
 
+def two_page_pdf(path: Path, pages: list[str]) -> Path:
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=12)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 8, text)
+    pdf.output(str(path))
+    return path
+
+
 def test_uploaded_pdf_can_be_asked_about_at_once(page_url: str, tmp_path: Path):
-    pdf = tmp_path / "valve sheet.pdf"
-    pdf.write_bytes((FIXTURES / "减速机说明.pdf").read_bytes())
+    pdf = two_page_pdf(
+        tmp_path / "valve sheet.pdf",
+        ["Valve V-10 datasheet. Nominal size DN50.", "The valve seat of the V-10 must be lapped every 500 hours."],
+    )
     client = Client(page_url, verbose=False)
     status, documents = client.predict([handle_file(str(pdf))], api_name="/upload")
     assert "valve sheet.pdf" in status and "2 p." in status and "valve sheet.pdf" in documents
-    chat, _ = client.predict("减速机首次运行多少小时后必须换油？", api_name="/chat")
+    chat, _ = client.predict("How often must the V-10 valve seat be lapped?", api_name="/chat")
     assert "valve sheet.pdf · p.2" in last_reply(chat)
+
+
+def test_upload_of_known_content_says_so(page_url: str, tmp_path: Path):
+    copy = tmp_path / "copy of pump.pdf"
+    copy.write_bytes((FIXTURES / "pump_manual.pdf").read_bytes())
+    status, documents = Client(page_url, verbose=False).predict([handle_file(str(copy))], api_name="/upload")
+    assert "copy of pump.pdf" in status and "same content as" in status and "pump_manual.pdf" in status
+    assert "copy of pump.pdf" in documents
 
 
 def test_document_text_is_escaped_not_rendered(page_url: str, tmp_path: Path):

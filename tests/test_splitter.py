@@ -30,3 +30,33 @@ def test_pages_are_never_joined_and_keep_their_number():
         assert c.text in pages[c.page - 1].text
     assert [c.chunk_index for c in chunks] == [0, 1, 2]
     assert len({c.id for c in chunks}) == 3
+
+
+def test_markdown_headings_label_chunks_and_nest():
+    text = "# Pump P-20\nGeneral notes.\n## Seals\nCheck the seal every week.\n## Impeller\nClearance 0.3 mm."
+    chunks = split([Page(text, None)], size=40, overlap=0)
+    impeller = next(c for c in chunks if "Clearance" in c.text)
+    assert impeller.heading == "Pump P-20 > Impeller"
+    assert impeller.embedding_text().count("Impeller") == 1  # the heading is embedded once, never twice
+    assert all("#" not in c.text for c in chunks)
+    seal = next(c for c in chunks if "seal every week" in c.text)
+    assert seal.heading == "Pump P-20 > Seals"
+    assert seal.embedding_text().startswith("Pump P-20 > Seals\n")
+
+
+def test_numbered_and_chinese_headings_carry_over_pages():
+    pages = [
+        Page("第三章 维护\n二、每周保养\n清理刀塔和导轨上的切屑。", 1),
+        Page("检查冷却液浓度，乳化液浓度应保持在5%～8%。", 2),
+        Page("3.2 Spindle lubrication\nPack each bearing with 2 g of grease.", 3),
+    ]
+    chunks = split(pages, size=400)
+    assert chunks[0].heading == "第三章 维护 > 二、每周保养"
+    assert chunks[1].page == 2 and chunks[1].heading == "第三章 维护 > 二、每周保养"
+    assert chunks[1].embedding_text().startswith("第三章 维护 > 二、每周保养\n检查冷却液")
+    assert chunks[2].heading.endswith("3.2 Spindle lubrication")
+
+
+def test_sentences_and_list_items_are_not_headings():
+    chunks = split([Page("1. Remove the cover.\n2. 拆下端盖。\nThe pump must never run dry.", 1)], size=400)
+    assert chunks[0].heading == ""

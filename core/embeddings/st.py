@@ -23,6 +23,10 @@ def resolve_model(model: str) -> str:
     return model
 
 
+def label(model: str) -> str:
+    return "all-MiniLM-L6-v2" if model in PACKAGED else Path(model).name if Path(model).exists() else model
+
+
 class SentenceTransformerEmbedder:
     def __init__(self, model: str) -> None:
         from sentence_transformers import SentenceTransformer
@@ -33,8 +37,7 @@ class SentenceTransformerEmbedder:
         except OSError as exc:
             where = "folder" if Path(path).exists() else "model name (needs the model hub, which may be unreachable)"
             raise ModelNotFoundError(f"cannot load sentence-transformers {where} {path!r}: {exc}") from exc
-        label = "all-MiniLM-L6-v2" if model in PACKAGED else Path(model).name if Path(model).exists() else model
-        self.name = f"sentence-transformers:{label}"
+        self.name = f"sentence-transformers:{label(model)}"
         self.dim = int(self._model.get_embedding_dimension())
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:

@@ -1,0 +1,238 @@
+"""The manifest: what a knowledge base holds, in SQLite beside Chroma, one file per knowledge base.
+
+Chroma stores chunks; the manifest stores documents and files. A *document* is one content (sha256) and
+owns the chunk ids `<doc_id>-0 … <doc_id>-(n_chunks-1)`; a *file* is a path as the user gave it, pointing at
+the document its content is. Two paths with the same bytes point at one document, stored once.
+
+Crash safety rests on the document status. A document is `writing` from before its first chunk is stored
+until its last one is, and `deleting` from before its first chunk is removed; `recover()` finishes the
+removal of any document left in either state, so a kill -9 at any moment leaves no orphans and no half
+documents, and the next run re-ingests what it lost.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    status TEXT NOT NULL,              -- writing | ready | deleting
+    n_chunks INTEGER NOT NULL,         -- chunk ids are doc_id-0 .. doc_id-(n_chunks-1)
+    n_stored INTEGER NOT NULL DEFAULT 0,  -- fewer than n_chunks when near-duplicates were not stored
+    pages INTEGER NOT NULL DEFAULT 0,
+    embedding_model TEXT NOT NULL,
+    ingested_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    doc_id TEXT,                       -- NULL when the file never ingested
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    status TEXT NOT NULL,              -- ingested | failed
+    error TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS files_doc ON files (doc_id);
+CREATE TABLE IF NOT EXISTS dropped (  -- near-duplicate chunks not stored, kept to restore if their twin goes
+    chunk_id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    kept_id TEXT NOT NULL,
+    kept_doc TEXT NOT NULL,
+    text TEXT NOT NULL,
+    metadata TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dropped_kept ON dropped (kept_doc);
+CREATE INDEX IF NOT EXISTS dropped_doc ON dropped (doc_id);
+"""
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One row of `python -m ingest list`: a file and the document its content is."""
+
+    path: str
+    doc_id: str | None
+    size: int
+    mtime_ns: int
+    status: str
+    error: str
+    updated_at: str
+    sha256: str = ""
+    chunks: int = 0
+    pages: int = 0
+    embedding_model: str = ""
+    ingested_at: str = ""
+
+
+@dataclass(frozen=True)
+class Dropped:
+    chunk_id: str
+    doc_id: str
+    text: str
+    metadata: dict[str, Any]
+
+
+class Manifest:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # a committed state survives kill -9 and power loss
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- meta ------------------------------------------------------------------------------------------
+    def get_meta(self, key: str, default: str = "") -> str:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row["value"] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # -- files -----------------------------------------------------------------------------------------
+    def file(self, path: str) -> FileEntry | None:
+        row = self._db.execute(_FILE_QUERY + " WHERE f.path = ?", (path,)).fetchone()
+        return _entry(row) if row else None
+
+    def files(self) -> list[FileEntry]:
+        return [_entry(r) for r in self._db.execute(_FILE_QUERY + " ORDER BY f.path")]
+
+    def paths_of(self, doc_id: str) -> list[str]:
+        rows = self._db.execute("SELECT path FROM files WHERE doc_id = ? ORDER BY path", (doc_id,))
+        return [r["path"] for r in rows]
+
+    def record_file(
+        self, path: str, doc_id: str | None, size: int, mtime_ns: int, status: str, error: str = ""
+    ) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO files (path, doc_id, size, mtime_ns, status, error, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (path, doc_id, size, mtime_ns, status, error, now()),
+        )
+
+    def forget_file(self, path: str) -> None:
+        self._db.execute("DELETE FROM files WHERE path = ?", (path,))
+
+    # -- documents -------------------------------------------------------------------------------------
+    def document(self, doc_id: str) -> sqlite3.Row | None:
+        return self._db.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+
+    def is_ready(self, doc_id: str | None, embedding_model: str) -> bool:
+        doc = self.document(doc_id) if doc_id else None
+        return bool(doc) and doc["status"] == "ready" and doc["embedding_model"] == embedding_model
+
+    def begin_document(self, doc_id: str, sha256: str, n_chunks: int, pages: int, embedding_model: str) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO documents (doc_id, sha256, status, n_chunks, pages, embedding_model, ingested_at)"
+            " VALUES (?, ?, 'writing', ?, ?, ?, ?)",
+            (doc_id, sha256, n_chunks, pages, embedding_model, now()),
+        )
+
+    def finish_document(self, doc_id: str, n_stored: int) -> None:
+        self._db.execute(
+            "UPDATE documents SET status = 'ready', n_stored = ?, ingested_at = ? WHERE doc_id = ?",
+            (n_stored, now(), doc_id),
+        )
+
+    def mark_deleting(self, doc_id: str) -> None:
+        self._db.execute("UPDATE documents SET status = 'deleting' WHERE doc_id = ?", (doc_id,))
+
+    def remove_document(self, doc_id: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+            db.execute("DELETE FROM dropped WHERE doc_id = ?", (doc_id,))
+            db.execute("UPDATE files SET doc_id = NULL WHERE doc_id = ?", (doc_id,))
+
+    def unfinished(self) -> list[sqlite3.Row]:
+        return list(self._db.execute("SELECT * FROM documents WHERE status != 'ready'"))
+
+    def documents(self) -> list[sqlite3.Row]:
+        return list(self._db.execute("SELECT * FROM documents ORDER BY doc_id"))
+
+    def orphan_documents(self) -> list[str]:
+        """Ready documents that no file points at any more (their last name was deleted or changed)."""
+        rows = self._db.execute(
+            "SELECT d.doc_id FROM documents d WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.doc_id = d.doc_id)"
+        )
+        return [r["doc_id"] for r in rows]
+
+    def set_embedding_model(self, model: str) -> None:
+        self._db.execute("UPDATE documents SET embedding_model = ?", (model,))
+
+    # -- near-duplicates -------------------------------------------------------------------------------
+    def add_dropped(self, chunk_id: str, doc_id: str, kept_id: str, text: str, metadata: dict[str, Any]) -> None:
+        kept_doc = kept_id.rsplit("-", 1)[0]
+        self._db.execute(
+            "INSERT OR REPLACE INTO dropped (chunk_id, doc_id, kept_id, kept_doc, text, metadata)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (chunk_id, doc_id, kept_id, kept_doc, text, json.dumps(metadata, ensure_ascii=False)),
+        )
+
+    def dropped_twins_of(self, doc_id: str) -> list[Dropped]:
+        """Chunks of *other* documents that were not stored because this document holds their twin."""
+        rows = self._db.execute(
+            "SELECT * FROM dropped WHERE kept_doc = ? AND doc_id != ? ORDER BY chunk_id", (doc_id, doc_id)
+        )
+        return [Dropped(r["chunk_id"], r["doc_id"], r["text"], json.loads(r["metadata"])) for r in rows]
+
+    def restored(self, chunk_ids: list[str]) -> None:
+        self._db.executemany("DELETE FROM dropped WHERE chunk_id = ?", [(c,) for c in chunk_ids])
+        for doc_id in {c.rsplit("-", 1)[0] for c in chunk_ids}:
+            self._db.execute(
+                "UPDATE documents SET n_stored = n_stored + ? WHERE doc_id = ?",
+                (sum(1 for c in chunk_ids if c.startswith(doc_id + "-")), doc_id),
+            )
+
+    def count_dropped(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM dropped").fetchone()[0])
+
+
+_FILE_QUERY = (
+    "SELECT f.*, d.sha256, d.n_stored, d.pages, d.embedding_model, d.ingested_at"
+    " FROM files f LEFT JOIN documents d ON d.doc_id = f.doc_id"
+)
+
+
+def _entry(row: sqlite3.Row) -> FileEntry:
+    return FileEntry(
+        path=row["path"],
+        doc_id=row["doc_id"],
+        size=row["size"],
+        mtime_ns=row["mtime_ns"],
+        status=row["status"],
+        error=row["error"],
+        updated_at=row["updated_at"],
+        sha256=row["sha256"] or "",
+        chunks=row["n_stored"] or 0,
+        pages=row["pages"] or 0,
+        embedding_model=row["embedding_model"] or "",
+        ingested_at=row["ingested_at"] or "",
+    )

@@ -1,0 +1,99 @@
+"""Knowledge-base management through the real CLI: list, delete, sync, copies stored once, unchanged files
+skipped without being read, near-duplicates stored once and restored when their twin goes."""
+
+import os
+import shutil
+from pathlib import Path
+
+from app.services import open_kb
+from core.settings import load_settings
+from ingest.pipeline import discover, ingest_files
+from tests.conftest import FIXTURES, TEST_CONFIG, json_lines, run_cli
+
+
+def kb_of(data_dir: Path):
+    return open_kb(load_settings(TEST_CONFIG, data_dir=str(data_dir)))
+
+
+def listing(data_dir: Path) -> dict[str, dict]:
+    result = run_cli("ingest", "list", "--json", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    return {row["path"]: row for row in json_lines(result.stdout)}
+
+
+def test_list_copies_delete_and_sync(tmp_path: Path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(FIXTURES / "pump_manual.pdf", docs / "泵 手册.pdf")  # Chinese and a space in the name
+    shutil.copy(FIXTURES / "减速机说明.pdf", docs)
+    (docs / "note.md").write_text("# 阀门\n阀门的工作压力为 1.6 MPa。", encoding="utf-8")
+    data = tmp_path / "data"
+    assert run_cli("ingest", str(docs), data_dir=data).returncode == 0
+    first = kb_of(data).count()
+
+    rows = listing(data)
+    assert set(rows) == {str(docs / n) for n in ("泵 手册.pdf", "减速机说明.pdf", "note.md")}
+    pump = rows[str(docs / "泵 手册.pdf")]
+    assert pump["status"] == "ingested" and pump["pages"] == 3 and pump["chunks"] >= 3
+    assert pump["embedding_model"].startswith("e5:") and pump["ingested_at"] and len(pump["sha256"]) == 64
+
+    shutil.copy(docs / "泵 手册.pdf", docs / "pump-copy.pdf")  # same content, second name
+    again = run_cli("ingest", str(docs), data_dir=data)
+    assert again.returncode == 0 and kb_of(data).count() == first
+    rows = listing(data)
+    assert rows[str(docs / "pump-copy.pdf")]["doc_id"] == pump["doc_id"]
+
+    assert run_cli("ingest", "delete", str(docs / "泵 手册.pdf"), data_dir=data).returncode == 0
+    assert kb_of(data).count() == first  # the copy still names the content
+    hit = json_lines(run_cli("app", "search", "--json", "-k", "1", "impeller clearance", data_dir=data).stdout)[0]
+    assert hit["sources"][0]["source"] == str(docs / "pump-copy.pdf")
+
+    assert run_cli("ingest", "delete", pump["doc_id"], data_dir=data).returncode == 0
+    assert kb_of(data).count() == first - pump["chunks"]
+    assert run_cli("ingest", "delete", "no-such-doc", data_dir=data).returncode == 1
+
+    (docs / "note.md").unlink()
+    synced = run_cli("ingest", str(docs), "--sync", data_dir=data)
+    assert synced.returncode == 0, synced.stderr
+    assert "note.md" not in " ".join(listing(data))  # deleted files that are still on disk come back
+    assert set(listing(data)) == {str(docs / n) for n in ("泵 手册.pdf", "减速机说明.pdf", "pump-copy.pdf")}
+    check = run_cli("ingest", "check", data_dir=data)
+    assert check.returncode == 0 and check.stdout.startswith("ok:"), check.stdout
+
+
+def test_unchanged_file_is_skipped_without_being_read(tmp_path: Path):
+    """Same size and mtime → not even hashed: garbage of the same length, with the old mtime, goes unnoticed."""
+    settings = load_settings(TEST_CONFIG, data_dir=str(tmp_path / "data"))
+    kb = open_kb(settings)
+    note = tmp_path / "note.txt"
+    note.write_text("冷却塔风机每三个月检查一次。", encoding="utf-8")
+    report = ingest_files(kb, discover([str(note)], settings.ingest.extensions), settings.ingest, 32)
+    assert [r.status for r in report.results] == ["ingested"]
+    stat = note.stat()
+    note.write_bytes(b"\xff" * stat.st_size)
+    os.utime(note, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    report = ingest_files(kb, discover([str(note)], settings.ingest.extensions), settings.ingest, 32)
+    assert [(r.status, r.note) for r in report.results] == [("skipped", "unchanged")]
+    os.utime(note, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # now it is looked at, and fails
+    report = ingest_files(kb, discover([str(note)], settings.ingest.extensions), settings.ingest, 32)
+    assert report.results[0].status == "failed"
+    assert kb.count() == 1  # the old version stays searchable until the file is readable again
+
+
+def test_near_duplicates_are_stored_once_and_restored_when_their_twin_goes(tmp_path: Path):
+    settings = load_settings(TEST_CONFIG, data_dir=str(tmp_path / "data"))
+    kb = open_kb(settings)
+    warning = "警告：更换刀具前必须切断主电源并挂牌上锁，确认主轴完全停止后方可打开防护门，并在交接班记录上签字确认。"
+    (tmp_path / "a.txt").write_text(warning, encoding="utf-8")
+    steps = "CK6140 换刀步骤：先将刀塔转到换刀位置，松开刀夹螺钉，取下旧刀片并清理刀槽内的切屑。" * 8
+    (tmp_path / "b.txt").write_text(f"{steps}\n\n{warning}", encoding="utf-8")
+    ingest_files(kb, discover([str(tmp_path / "a.txt")], [".txt"]), settings.ingest, 32)
+    report = ingest_files(kb, discover([str(tmp_path / "b.txt")], [".txt"]), settings.ingest, 32)
+    assert "near-duplicate" in report.results[0].note
+    assert kb.count() == 2  # a's warning + b's first line; b's copy of the warning is not stored again
+    with kb.writing():
+        kb.forget_file(str(tmp_path / "a.txt"))
+    assert kb.count() == 2
+    hits = kb.query(kb.embedder.embed_query("更换刀具前要做什么"), 1)
+    assert hits[0].source == str(tmp_path / "b.txt") and "挂牌上锁" in hits[0].text
+    assert kb.check() == []
