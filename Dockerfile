@@ -13,6 +13,9 @@ RUN python -m venv /opt/venv \
     && CMAKE_ARGS="-DGGML_NATIVE=OFF" /opt/venv/bin/pip install --no-cache-dir -c requirements.lock .
 
 FROM python:3.11-slim
+# OpenCV (used by the OCR engine) loads libGL and GLib at import, even headless.
+RUN apt-get update && apt-get install -y --no-install-recommends libgl1 libglib2.0-0 \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 1000 zhiku && mkdir /data && chown zhiku /data
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app

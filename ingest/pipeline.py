@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 
 from core.documents import doc_id_for
 from core.settings import IngestSettings
@@ -128,6 +129,8 @@ class Ingestion:
             return self._finish(FileResult(task.source, "failed", error=task.error))
         try:
             stat = task.path.stat()
+            if not S_ISREG(stat.st_mode):  # a FIFO or device would block the reader forever
+                raise ValueError("not a regular file (a pipe, socket or device)")
             if stat.st_size > self.settings.max_file_mb * 1024 * 1024:
                 size_mb = stat.st_size / 1024 / 1024
                 raise ValueError(f"too large ({size_mb:.1f} MB > max_file_mb {self.settings.max_file_mb:g})")
