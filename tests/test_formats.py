@@ -14,7 +14,9 @@ from ingest.loaders import load_pages
 from ingest.loaders.office import heading_level
 from ingest.loaders.tables import rows_as_text
 
-OCR_PNG = Path(__file__).resolve().parent / "fixtures" / "formats" / "ocr_zh.png"  # 主轴最大扭矩 / 每运行2000小时
+# Two lines, "主轴最大扭矩" / "每运行2000小时", drawn with PIL in WenQuanYi Micro Hei 36 px, saved 1-bit (1.3 KB).
+# Committed rather than drawn at test time because CI machines need not have a CJK font.
+OCR_PNG = Path(__file__).resolve().parent / "fixtures" / "formats" / "ocr_zh.png"
 
 
 def fill(table: Any, rows: list[list[str]]) -> None:
@@ -209,3 +211,12 @@ def test_jpeg_with_exif_rotation_is_read_upright(tmp_path: Path):
 def test_image_with_ocr_off_says_so():
     with pytest.raises(FileIngestError, match=r"^image needs OCR, which is off \(ingest.ocr: never\)$"):
         load_pages(OCR_PNG, IngestSettings(ocr="never"))
+
+
+def test_a_title_row_above_the_header_stays_a_plain_line():
+    rows = [["2024 设备清单", "", ""], ["型号", "功率", "重量"], ["ZK-200", "7.5 kW", "38 kg"]]
+    assert list(rows_as_text(rows)) == ["2024 设备清单", "型号: ZK-200; 功率: 7.5 kW; 重量: 38 kg"]
+
+
+def test_a_single_column_table_is_one_value_per_line():
+    assert list(rows_as_text([["检查项"], ["油位"], [""], ["气压"]])) == ["检查项", "油位", "气压"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
@@ -42,6 +43,13 @@ def test_too_large_is_refused_from_its_size_alone(tmp_path: Path):
     path = write(tmp_path / "big.txt", "主轴".encode() * 1000)
     assert fail(path, IngestSettings(max_file_mb=0.001)) == "too large (0.00572 MB > max_file_mb 0.001)"
     assert load_pages(path, IngestSettings(max_file_mb=1))
+
+
+def test_size_is_checked_before_anything_is_read(tmp_path: Path):
+    path = tmp_path / "huge scan.pdf"
+    with path.open("wb") as fh:
+        fh.truncate(3 << 20)  # sparse: 3 MB of nothing, which as a PDF would be "corrupt"
+    assert fail(path, IngestSettings(max_file_mb=1)) == "too large (3 MB > max_file_mb 1)"
 
 
 def test_unsupported_and_turned_off_types(tmp_path: Path):
@@ -181,3 +189,9 @@ def test_loaders_are_picklable_and_run_in_a_worker_process(tmp_path: Path):
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
         pages = pool.submit(load_pages, path, IngestSettings()).result(timeout=120)
     assert pages == load_pages(path)
+
+
+def test_a_named_pipe_fails_at_once_instead_of_blocking(tmp_path: Path):
+    pipe = tmp_path / "pipe.txt"
+    os.mkfifo(pipe)
+    assert fail(pipe) == "not a regular file"

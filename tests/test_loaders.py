@@ -108,13 +108,13 @@ def test_auto_keeps_a_real_text_layer_and_always_ocrs_every_page(tmp_path: Path)
     path = hidden_layer_pdf(tmp_path / "layered.pdf", "HIDDEN LAYER SAYS SOMETHING ELSE ENTIRELY")
     auto = load_pages(path)[0].text
     assert "HIDDEN LAYER" in auto and "扭矩" not in auto
-    always = load_pages(path, IngestSettings(ocr="always"))[0].text
+    always = load_pages(path, IngestSettings(ocr="always", ocr_dpi=100))[0].text  # A4 at 100 dpi: OCR stays fast
     assert "扭矩" in always and "HIDDEN" not in always
 
 
 def test_auto_ocrs_a_page_whose_text_layer_is_below_ocr_min_chars(tmp_path: Path):
     path = hidden_layer_pdf(tmp_path / "page-number-only.pdf", "p. 7")
-    assert "扭矩" in load_pages(path, IngestSettings(ocr_min_chars=20))[0].text
+    assert "扭矩" in load_pages(path, IngestSettings(ocr_min_chars=20, ocr_dpi=100))[0].text
     assert load_pages(path, IngestSettings(ocr_min_chars=3))[0].text == "p. 7"
 
 

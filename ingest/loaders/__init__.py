@@ -9,6 +9,7 @@ formats are one Page with page None. Headings are emitted as Markdown `#` lines 
 from __future__ import annotations
 
 import logging
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -76,7 +77,10 @@ def _loader_for(path: Path, settings: IngestSettings) -> Loader:
 
 def _check_file(path: Path, settings: IngestSettings) -> None:
     """Size from the directory entry, type from the first bytes: a 2 GB file is refused without reading it."""
-    size = path.stat().st_size
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):  # reading a FIFO or a device would block or never end
+        raise FileIngestError("not a regular file")
+    size = info.st_size
     if size == 0:
         raise FileIngestError("empty file (0 bytes)")
     if size > settings.max_file_mb * _MB:

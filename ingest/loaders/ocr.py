@@ -15,8 +15,9 @@ from typing import Any
 
 from ingest.errors import FileIngestError
 
-# A poster page at 200 dpi would be ~100 MP; RapidOCR shrinks to 2000 px per side anyway, so render no larger.
-MAX_RENDER_SIDE_PX = 4000
+# RapidOCR shrinks any image to 2000 px on its longer side (its max_side_len) before reading it, so a larger
+# render only costs time and memory (a 17×25-inch scanned page at 200 dpi would be 3400×5000 px).
+MAX_RENDER_SIDE_PX = 2000
 logging.getLogger("RapidOCR").setLevel(logging.WARNING)
 
 

@@ -36,8 +36,11 @@ class _Layer:
 
 
 def load_pdf(path: Path, settings: IngestSettings) -> list[Page]:
+    """Pages numbered as in the PDF; empty ones are dropped by load_pages, so numbers can skip."""
     layer = _text_layer(path, settings)
     texts = layer.texts
+    if not texts:
+        raise FileIngestError("corrupt PDF: it has no pages")
     if not any(texts) and settings.ocr == "never":
         if texts and layer.failures == len(texts):
             raise FileIngestError(f"corrupt PDF: text extraction failed on every page ({layer.failures})")

@@ -60,7 +60,7 @@ def check_type(path: Path, head: bytes) -> None:
     kind = sniff(head)
     name = _NAMES.get(suffix, suffix)
     if suffix in _EXPECTED:
-        if kind == "OLE":
+        if kind == "OLE" and suffix != ".pdf":
             _refuse_ole(path, name)
         if kind not in _EXPECTED[suffix]:
             if kind in ("text", "binary data"):  # nothing recognisable: a damaged file of the named type
@@ -71,13 +71,13 @@ def check_type(path: Path, head: bytes) -> None:
     elif suffix in (".png", ".jpg", ".jpeg"):
         if kind not in _IMAGES:
             raise FileIngestError(f"not a {name} image (looks like {_article(kind)})")
-    elif kind not in ("text", "HTML", "binary data") and head.startswith(_magic_of(head)) and _is_binary(head):
+    elif _starts_with_signature(head) and _is_binary(head):
         raise FileIngestError(f"not a {name} (looks like {_article(kind)})")
 
 
-def _magic_of(head: bytes) -> bytes:
+def _starts_with_signature(head: bytes) -> bool:
     """Text types trust only a signature at byte 0 (a note may well mention "%PDF-" further down)."""
-    return next((magic for magic, _ in _MAGIC if head.startswith(magic)), b"%PDF-")
+    return head.startswith(b"%PDF-") or any(head.startswith(magic) for magic, _ in _MAGIC)
 
 
 def _is_binary(head: bytes) -> bool:

@@ -36,24 +36,29 @@ def cell_text(value: Any) -> str:
 
 
 def rows_as_text(rows: Iterable[Sequence[str]]) -> Iterator[str]:
-    """The first non-empty row names the columns; each later row becomes "name: value; name2: value2".
-
-    A table with a header row only still yields that row, so its words stay searchable.
-    """
+    """The first row with two or more values names the columns; each later row becomes
+    "name: value; name2: value2". Rows above it holding a single value (a sheet title) stay plain lines,
+    as does a single-column table; a table with a header row only still yields that row."""
     header: list[str] | None = None
+    before: list[str] = []
     emitted = False
     for row in rows:
         cells = [" ".join(c.split()) for c in row]
-        if not any(cells):
-            continue
         if header is None:
-            header = cells
+            values = list(dict.fromkeys(c for c in cells if c))  # a merged title cell repeats across the row
+            if len(values) == 1:
+                before.append(values[0])
+            elif values:
+                header = cells
+                yield from before
             continue
-        pairs = zip_longest(header, cells, fillvalue="")
-        line = "; ".join(f"{name}: {value}" if name and name != value else value for name, value in pairs if value)
-        emitted = True
-        yield line
-    if header is not None and not emitted:
+        if any(cells):
+            pairs = zip_longest(header, cells, fillvalue="")
+            emitted = True
+            yield "; ".join(f"{name}: {value}" if name and name != value else value for name, value in pairs if value)
+    if header is None:
+        yield from before
+    elif not emitted:
         yield "; ".join(c for c in header if c)
 
 
