@@ -92,7 +92,8 @@ def run_ingest(args: argparse.Namespace) -> int:
             rate = f"{report.chunks / report.seconds:.1f} chunks/s" if report.seconds > 1 else ""
             description = f"{result.status}: {result.source}"[-50:] if result else None
             done = len([r for r in report.results if r.status != "removed"])
-            bar.update(task, completed=done, pages=report.pages, chunks=report.chunks, rate=rate)
+            pages = f"{report.pages_read}" + (f" (+{report.pages_ocr} OCR)" if report.pages_ocr else "")
+            bar.update(task, completed=done, pages=pages, chunks=report.chunks, rate=rate)
             if description:
                 bar.update(task, description=description)
 

@@ -5,13 +5,17 @@ Kept apart from the pipeline so a worker imports only loaders and the splitter, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from multiprocessing.queues import Queue
 from pathlib import Path
 
 from core.documents import Chunk
 from core.errors import ZhikuError
 from core.settings import IngestSettings
 from ingest.loaders import load_pages
+from ingest.loaders.ocr import set_threads
+from ingest.loaders.progress import page_progress
 from ingest.splitter import split_pages
 
 
@@ -32,10 +36,25 @@ class Parsed:
     error: str = ""
 
 
-def parse_file(job: ParseJob, settings: IngestSettings) -> Parsed:
-    """Never raises for a bad file: the error travels back as text, so one file never stops the others."""
+_pages_read: Queue | None = None  # in a worker process: where page progress goes
+
+
+def init_worker(pages_read: Queue, ocr_threads: int) -> None:
+    global _pages_read
+    _pages_read = pages_read
+    set_threads(ocr_threads)
+
+
+def parse_file(job: ParseJob, settings: IngestSettings, on_page: Callable[[str], None] | None = None) -> Parsed:
+    """Never raises for a bad file: the error travels back as text, so one file never stops the others.
+
+    Each page read is reported to `on_page` (in-process) or to the worker's queue, for the progress bar.
+    """
+    queue = _pages_read
+    hook = on_page or (queue.put_nowait if queue is not None else None)
     try:
-        pages = load_pages(job.path, settings)
+        with page_progress(hook):
+            pages = load_pages(job.path, settings)
         chunks = split_pages(
             pages,
             source=job.source,

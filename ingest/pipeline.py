@@ -7,21 +7,24 @@ only recorded. Parsing runs in worker processes while the main process embeds th
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import multiprocessing
 import os
+import queue as queue_module
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from stat import S_ISREG
+from typing import Any
 
 from core.documents import doc_id_for
 from core.settings import IngestSettings
 from core.store import KnowledgeBase
 from ingest.dedup import store_chunks
-from ingest.parse import Parsed, ParseJob, parse_file
+from ingest.parse import Parsed, ParseJob, init_worker, parse_file
 
 STATUSES = ("ingested", "skipped", "failed", "removed")
 
@@ -49,8 +52,10 @@ class FileResult:
 class IngestReport:
     results: list[FileResult] = field(default_factory=list)
     files_total: int = 0
-    pages: int = 0
-    chunks: int = 0
+    pages: int = 0  # of the files ingested
+    chunks: int = 0  # embedded so far
+    pages_read: int = 0  # so far, by the parsers, for the progress bar
+    pages_ocr: int = 0
     started: float = field(default_factory=time.perf_counter)
 
     def by_status(self, status: str) -> list[FileResult]:
@@ -194,11 +199,28 @@ class Ingestion:
         workers = worker_count(self.settings)
         if workers <= 1 or len(jobs) <= 1:
             for job in jobs:
-                yield parse_file(job, self.settings)
+                yield parse_file(job, self.settings, self._page_read)
             return
         context = multiprocessing.get_context("spawn")  # the parent holds model threads: fork is unsafe
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            yield from _windowed(pool, jobs, self.settings, window=2 * workers)
+        pages_read = context.Queue()
+        ocr_threads = max(1, (os.cpu_count() or 1) // workers)
+        init_args = (pages_read, ocr_threads)
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker, initargs=init_args) as pool:
+            for parsed in _windowed(pool, jobs, self.settings, 2 * workers, lambda: self._drain(pages_read)):
+                self._drain(pages_read)
+                yield parsed
+
+    def _page_read(self, kind: str) -> None:
+        if kind == "ocr":
+            self.report.pages_ocr += 1
+        else:
+            self.report.pages_read += 1
+        self.progress(self.report, None)
+
+    def _drain(self, queue: Any) -> None:
+        with contextlib.suppress(queue_module.Empty):
+            while True:
+                self._page_read(queue.get_nowait())
 
     def _store(self, parsed: Parsed) -> None:
         job = parsed.job
@@ -238,7 +260,10 @@ class Ingestion:
                 self._finish(FileResult(entry.path, "removed", chunks=entry.chunks))
 
 
-def _windowed(pool: Executor, jobs: list[ParseJob], settings: IngestSettings, window: int) -> Iterator[Parsed]:
+def _windowed(
+    pool: Executor, jobs: list[ParseJob], settings: IngestSettings, window: int, tick: Callable[[], None]
+) -> Iterator[Parsed]:
+    """Results as they complete, at most `window` files parsed ahead; `tick` runs while waiting."""
     pending: set[Future[Parsed]] = set()
     queue = iter(jobs)
     for job in queue:
@@ -246,7 +271,8 @@ def _windowed(pool: Executor, jobs: list[ParseJob], settings: IngestSettings, wi
         if len(pending) >= window:
             break
     while pending:
-        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+        tick()
         for future in done:
             yield future.result()
             if (job := next(queue, None)) is not None:

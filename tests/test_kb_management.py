@@ -97,3 +97,21 @@ def test_near_duplicates_are_stored_once_and_restored_when_their_twin_goes(tmp_p
     hits = kb.query(kb.embedder.embed_query("更换刀具前要做什么"), 1)
     assert hits[0].source == str(tmp_path / "b.txt") and "挂牌上锁" in hits[0].text
     assert kb.check() == []
+
+
+def test_progress_counts_pages_as_worker_processes_read_them(tmp_path: Path):
+    settings = load_settings(TEST_CONFIG, data_dir=str(tmp_path / "data"))
+    settings.ingest.workers = 2
+    seen: list[tuple[int, int, int]] = []
+    files = list(discover([str(FIXTURES / "pump_manual.pdf"), str(FIXTURES / "减速机说明.pdf")], [".pdf"]))
+    report = ingest_files(
+        open_kb(settings),
+        files,
+        settings.ingest,
+        32,
+        lambda rep, result: seen.append((rep.pages_read, rep.chunks, len(rep.results))),
+    )
+    assert report.ok and report.pages == 5
+    assert seen[-1][0] == 5  # every page was reported while it was read, through the workers' queue
+    assert [s[0] for s in seen] == sorted(s[0] for s in seen)  # counters only grow
+    assert any(pages > 0 and done == 0 for pages, _, done in seen)  # pages moved before any file finished

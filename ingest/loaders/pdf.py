@@ -16,6 +16,7 @@ from core.documents import Page
 from core.settings import IngestSettings
 from ingest.errors import FileIngestError
 from ingest.loaders.ocr import ocr_pdf_pages
+from ingest.loaders.progress import page_done
 from ingest.loaders.text import clean_text
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,7 @@ def _page_texts(reader: PdfReader) -> tuple[list[str], int]:
     for page in pages:
         try:
             texts.append(clean_text(page.extract_text() or ""))
+            page_done("text")
         except Exception as exc:
             log.debug("text extraction failed on a page: %s", exc)
             texts.append("")
@@ -182,6 +184,7 @@ def _ocr_where_needed(path: Path, layer: _Layer, settings: IngestSettings) -> No
         return
     try:
         for index, raw in ocr_pdf_pages(path, indices, settings.ocr_dpi, layer.password):
+            page_done("ocr")
             text = clean_text(raw)
             if text and (settings.ocr == "always" or _chars(text) > _chars(texts[index])):
                 texts[index] = text
