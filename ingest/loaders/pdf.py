@@ -15,6 +15,7 @@ from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 from core.documents import Page
 from core.settings import IngestSettings
 from ingest.errors import FileIngestError
+from ingest.loaders.garbled import is_garbled
 from ingest.loaders.ocr import ocr_pdf_pages
 from ingest.loaders.progress import page_done
 from ingest.loaders.text import clean_text
@@ -171,22 +172,26 @@ def _chars(text: str) -> int:
 
 def _ocr_where_needed(path: Path, layer: _Layer, settings: IngestSettings) -> None:
     """auto: pages with fewer than ocr_min_chars visible characters that hold an image (a title page
-    without images has nothing more to read, and OCR of a page costs seconds); always: every page.
-    OCR text replaces the text layer when it reads more (auto) or whenever it reads anything (always)."""
+    without images has nothing more to read, and OCR of a page costs seconds), and pages whose text layer
+    is garbage (fonts without a Unicode map); always: every page. OCR text replaces the text layer when it
+    reads more, when the layer was garbage (auto), or whenever it reads anything (always)."""
     texts = layer.texts
     if settings.ocr == "never":
         return
+    garbled = {i for i, t in enumerate(texts) if is_garbled(t)}
     if settings.ocr == "always":
         indices = list(range(len(texts)))
     else:
-        indices = [i for i, t in enumerate(texts) if _chars(t) < settings.ocr_min_chars and layer.has_image(i)]
+        needs = [i for i, t in enumerate(texts) if _chars(t) < settings.ocr_min_chars and layer.has_image(i)]
+        indices = sorted(garbled.union(needs))
     if not indices:
         return
     try:
         for index, raw in ocr_pdf_pages(path, indices, settings.ocr_dpi, layer.password):
             page_done("ocr")
             text = clean_text(raw)
-            if text and (settings.ocr == "always" or _chars(text) > _chars(texts[index])):
+            replace = settings.ocr == "always" or index in garbled or _chars(text) > _chars(texts[index])
+            if text and replace:
                 texts[index] = text
     except FileIngestError:
         if not any(texts):
