@@ -157,7 +157,7 @@ def run_check(kb: KnowledgeBase) -> int:
 
 def run_command(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    kb = open_kb(settings, check_model=args.command != "reindex")
+    kb = open_kb(settings, check_model=args.command not in ("reindex", "list"))  # list reads the manifest only
     if args.command == "list":
         return run_list(kb, args.json)
     if args.command == "delete":

@@ -115,3 +115,17 @@ def test_progress_counts_pages_as_worker_processes_read_them(tmp_path: Path):
     assert seen[-1][0] == 5  # every page was reported while it was read, through the workers' queue
     assert [s[0] for s in seen] == sorted(s[0] for s in seen)  # counters only grow
     assert any(pages > 0 and done == 0 for pages, _, done in seen)  # pages moved before any file finished
+
+
+def test_reindex_through_the_cli_after_switching_the_embedding_model(tmp_path: Path):
+    data = tmp_path / "data"
+    assert run_cli("ingest", str(FIXTURES / "pump_manual.pdf"), data_dir=data).returncode == 0
+    use = {"ZHIKU_EMBEDDING__PROVIDER": "use"}
+    refused = run_cli("app", "search", "--json", "impeller clearance", data_dir=data, env=use)
+    assert refused.returncode != 0 and "python -m ingest reindex" in refused.stderr
+    reindexed = run_cli("ingest", "reindex", data_dir=data, env=use)
+    assert reindexed.returncode == 0 and "re-embedded" in reindexed.stderr and "use:" in reindexed.stderr
+    hit = json_lines(run_cli("app", "search", "--json", "-k", "1", "impeller clearance", data_dir=data, env=use).stdout)
+    assert "0.3 mm" in hit[0]["sources"][0]["text"]
+    assert run_cli("ingest", "check", data_dir=data, env=use).returncode == 0
+    assert listing(data)[str(FIXTURES / "pump_manual.pdf")]["embedding_model"].startswith("use:")
