@@ -174,6 +174,9 @@ class Manifest:
     def unfinished(self) -> list[sqlite3.Row]:
         return list(self._db.execute("SELECT * FROM documents WHERE status != 'ready'"))
 
+    def document_count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+
     def documents(self) -> list[sqlite3.Row]:
         return list(self._db.execute("SELECT * FROM documents ORDER BY doc_id"))
 

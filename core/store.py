@@ -92,7 +92,7 @@ class KnowledgeBase:
         )
 
     def count(self) -> int:
-        if not self.manifest.documents() and not self._chroma_exists():
+        if not self.manifest.document_count() and not self._chroma_exists():
             return 0
         return self._collection.count()
 
