@@ -51,3 +51,24 @@ def test_links_loops_pipes_and_unreadable_files_fail_alone(tmp_path: Path):
     assert hit["sources"][0]["source"] == str(docs / "sub" / "pump manual.pdf")
     rows = json_lines(run_cli("ingest", "list", "--json", data_dir=data).stdout)
     assert {r["status"] for r in rows if "pump manual" not in r["path"]} == {"failed"}
+
+
+def test_encrypted_pdf_needs_its_password_and_the_rest_still_ingests(tmp_path: Path):
+    from pypdf import PdfReader, PdfWriter
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    writer = PdfWriter(clone_from=PdfReader(FIXTURES / "pump_manual.pdf"))
+    writer.encrypt(user_password="s3cret", algorithm="AES-128")
+    writer.write(docs / "locked manual.pdf")
+    (docs / "note.txt").write_text("阀门的工作压力为 1.6 MPa。", encoding="utf-8")
+    data = tmp_path / "data"
+
+    first = run_cli("ingest", str(docs), data_dir=data)
+    assert first.returncode == 1
+    assert "FAILED " + str(docs / "locked manual.pdf") + ": encrypted: needs a password" in first.stderr
+    assert run_cli("ingest", str(docs / "locked manual.pdf"), "--password", "wrong", data_dir=data).returncode == 1
+    opened = run_cli("ingest", str(docs), "--password", "s3cret", data_dir=data)
+    assert opened.returncode == 0, opened.stderr
+    hit = json_lines(run_cli("app", "search", "--json", "-k", "1", "impeller clearance", data_dir=data).stdout)[0]
+    assert hit["sources"][0]["source"] == str(docs / "locked manual.pdf") and hit["sources"][0]["page"] == 2
