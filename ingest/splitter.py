@@ -21,6 +21,7 @@ _MARKDOWN = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*$")
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+\S")
 _CHAPTER = re.compile(r"^第[一二三四五六七八九十百零\d]{1,4}[章节篇部分]")
 _CN_ITEM = re.compile(r"^[一二三四五六七八九十]{1,3}[、.．]\s*\S")
+_LEADER = re.compile(r"(?:\.\s?){4,}\s*[\divxlcIVXLC]+\s*$|…{2,}\s*\d+\s*$")  # "3.1 Install ..... 22"
 _SENTENCE_END = ("。", ".", "；", ";", "：", ":", "，", ",", "！", "?", "？", "!")
 
 
@@ -32,6 +33,13 @@ def make_splitter(chunk_size: int, chunk_overlap: int) -> RecursiveCharacterText
         keep_separator="end",
         strip_whitespace=True,
     )
+
+
+def is_contents(text: str) -> bool:
+    """A table of contents or index chunk (mostly dot-leader lines): it matches every question's words and
+    answers none, and costs embedding time, so it is not stored."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return bool(lines) and sum(1 for line in lines if _LEADER.search(line)) >= 0.5 * len(lines)
 
 
 def heading_level(line: str) -> tuple[int, str] | None:
@@ -100,7 +108,8 @@ def split_pages(
                 offset, level, heading = headings.pop(0)
                 tracker.update(level, heading)
                 reach = max(reach, offset + len(heading) + 1)  # a heading line right below it counts too
-            chunks.append(Chunk(piece, source, page.page, len(chunks), doc_sha256, title, tracker.path))
+            if not is_contents(piece):
+                chunks.append(Chunk(piece, source, page.page, len(chunks), doc_sha256, title, tracker.path))
         for _, level, heading in headings:
             tracker.update(level, heading)
     return chunks

@@ -41,7 +41,7 @@ def test_markdown_headings_label_chunks_and_nest():
     assert all("#" not in c.text for c in chunks)
     seal = next(c for c in chunks if "seal every week" in c.text)
     assert seal.heading == "Pump P-20 > Seals"
-    assert seal.embedding_text().startswith("Pump P-20 > Seals\n")
+    assert seal.embedding_text().count("Seals") == 1 and "Pump P-20" not in seal.embedding_text()
 
 
 def test_numbered_and_chinese_headings_carry_over_pages():
@@ -53,10 +53,21 @@ def test_numbered_and_chinese_headings_carry_over_pages():
     chunks = split(pages, size=400)
     assert chunks[0].heading == "第三章 维护 > 二、每周保养"
     assert chunks[1].page == 2 and chunks[1].heading == "第三章 维护 > 二、每周保养"
-    assert chunks[1].embedding_text().startswith("第三章 维护 > 二、每周保养\n检查冷却液")
+    assert chunks[1].embedding_text().startswith("二、每周保养\n检查冷却液")  # the innermost heading only
     assert chunks[2].heading.endswith("3.2 Spindle lubrication")
 
 
 def test_sentences_and_list_items_are_not_headings():
     chunks = split([Page("1. Remove the cover.\n2. 拆下端盖。\nThe pump must never run dry.", 1)], size=400)
     assert chunks[0].heading == ""
+
+
+def test_table_of_contents_chunks_are_not_stored_and_headings_are_embedded_short():
+    contents = "\n".join(
+        f"{i}.{j} Spindle section {i}{j} .................... {i * 10 + j}" for i in range(1, 4) for j in range(5)
+    )
+    pages = [Page(contents, 1), Page("# Maintenance\n## Spindle bearings\nPack each bearing with 2 g of grease.", 2)]
+    chunks = split(pages, size=400)
+    assert [c.page for c in chunks] == [2]
+    assert chunks[0].heading == "Maintenance > Spindle bearings"
+    assert chunks[0].embedding_text() == chunks[0].text  # it opens with its headings already
