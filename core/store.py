@@ -259,7 +259,8 @@ class KnowledgeBase:
         The old collection stays readable until the switch, so a crash leaves the KB as it was.
         """
         old_name = self.manifest.get_meta("collection") or collection_name(self.name)
-        old = self._client.get_collection(old_name) if self._chroma_exists() else None
+        exists = old_name in {c.name for c in self._client.list_collections()}
+        old = self._client.get_collection(old_name) if exists else None
         new_name = "kb-" + hashlib.sha256(f"{self.name}\0{self.embedder.name}\0{old_name}".encode()).hexdigest()[:24]
         if new_name == old_name:
             new_name = new_name[:-1] + ("0" if new_name[-1] != "0" else "1")
