@@ -5,6 +5,9 @@ Kept apart from the pipeline so a worker imports only loaders and the splitter, 
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.queues import Queue
@@ -39,10 +42,19 @@ class Parsed:
 _pages_read: Queue | None = None  # in a worker process: where page progress goes
 
 
-def init_worker(pages_read: Queue, ocr_threads: int) -> None:
+def init_worker(pages_read: Queue, ocr_threads: int, parent: int) -> None:
+    """`parent` is the ingesting process's pid, passed in: by the time a slow worker starts, it may be gone."""
     global _pages_read
     _pages_read = pages_read
     set_threads(ocr_threads)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A killed ingestion (kill -9) must not leave its workers behind: they would wait on their queue forever."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def parse_file(job: ParseJob, settings: IngestSettings, on_page: Callable[[str], None] | None = None) -> Parsed:

@@ -204,7 +204,7 @@ class Ingestion:
         context = multiprocessing.get_context("spawn")  # the parent holds model threads: fork is unsafe
         pages_read = context.Queue()
         ocr_threads = max(1, (os.cpu_count() or 1) // workers)
-        init_args = (pages_read, ocr_threads)
+        init_args = (pages_read, ocr_threads, os.getpid())
         with ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker, initargs=init_args) as pool:
             for parsed in _windowed(pool, jobs, self.settings, 2 * workers, lambda: self._drain(pages_read)):
                 self._drain(pages_read)

@@ -58,13 +58,26 @@ def kill_when(proc: subprocess.Popen, data_dir: Path, ready: int, writing: bool,
             workers = children(proc.pid)
             proc.send_signal(signal.SIGKILL)
             proc.wait()
-            for pid in workers:  # parse workers would exit on their own once their pipe closes; don't wait
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+            assert_gone(workers)
             return True
         time.sleep(0.05)
     proc.wait()
     return False
+
+
+def assert_gone(pids: list[int]) -> None:
+    """Parse workers of a killed ingestion exit by themselves: nothing is left running or waiting forever."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in pids):
+        time.sleep(0.2)
+    alive = [pid for pid in pids if Path(f"/proc/{pid}").exists() and "zombie" not in _state(pid)]
+    assert not alive, f"workers left behind by the killed ingestion: {alive}"
+
+
+def _state(pid: int) -> str:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split("\n")[0].lower()
+    return "zombie"
 
 
 def children(pid: int) -> list[int]:
