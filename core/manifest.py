@@ -180,13 +180,6 @@ class Manifest:
     def documents(self) -> list[sqlite3.Row]:
         return list(self._db.execute("SELECT * FROM documents ORDER BY doc_id"))
 
-    def orphan_documents(self) -> list[str]:
-        """Ready documents that no file points at any more (their last name was deleted or changed)."""
-        rows = self._db.execute(
-            "SELECT d.doc_id FROM documents d WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.doc_id = d.doc_id)"
-        )
-        return [r["doc_id"] for r in rows]
-
     def set_embedding_model(self, model: str) -> None:
         self._db.execute("UPDATE documents SET embedding_model = ?", (model,))
 

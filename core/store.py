@@ -230,10 +230,6 @@ class KnowledgeBase:
         else:
             self.set_source(entry.doc_id, entry_chunks(self.manifest, entry.doc_id), remaining[0])
 
-    def remove_orphans(self) -> None:
-        for doc_id in self.manifest.orphan_documents():
-            self.delete_document(doc_id)
-
     def check(self) -> list[str]:
         """Problems where the manifest and Chroma disagree; empty when they agree exactly."""
         problems = []
