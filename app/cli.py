@@ -6,11 +6,14 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.cli import add_common_args, settings_from_args
 from core.errors import ZhikuError
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from app.answer import Retrieval
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,7 +24,16 @@ def build_parser() -> argparse.ArgumentParser:
         add_common_args(p)
         p.add_argument("-k", type=int, help="passages to retrieve (default: retrieval.top_k)")
         p.add_argument("--json", action="store_true", help="print JSON (JSON Lines when QUESTION is '-')")
+        p.add_argument("--doc", action="append", default=[], help="only this document (path or id; repeatable)")
+        p.add_argument("--type", action="append", default=[], help="only files of this type, e.g. pdf (repeatable)")
+        p.add_argument("--tag", action="append", default=[], help="only documents ingested with this tag")
         p.add_argument("question", metavar="QUESTION", help="the question, or '-' to read one per line from stdin")
+        if name == "ask":
+            p.add_argument("--evidence-only", action="store_true", help="quote the documents, do not run the LLM")
+            p.add_argument(
+                "--session", metavar="ID", help="continue (or start) conversation ID: follow-ups use its history"
+            )
+            p.add_argument("--no-cache", action="store_true", help="answer afresh even if a close question was cached")
     serve = sub.add_parser("serve", help="serve the chat page")
     add_common_args(serve)
     serve.add_argument("--host")
@@ -51,14 +63,48 @@ def print_human(result: dict[str, Any]) -> None:
         print(f"[{i}] {where}  (score {src['score']:.3f})\n    {snippet}")
 
 
+def search_json(question: str, found: Retrieval) -> dict[str, Any]:
+    return {
+        "question": question,
+        "sources": [s.to_json() for s in found.sources],
+        "query": found.query,
+        "relevant": found.relevant,
+        "evidence": [e.to_json() for e in found.evidence],
+        "timings": {"retrieve_ms": round(found.retrieve_ms, 1)},
+    }
+
+
 def run_queries(args: argparse.Namespace, settings: Settings) -> int:
-    from app.answer import AnswerService
+    from app.answer import AnswerService, AskOptions
+    from app.conversations import ConversationStore
+    from app.memory import Turn
+    from app.retrieval import Filter
     from app.services import open_kb
 
     service = AnswerService(settings, open_kb(settings))
+    where = Filter(tuple(args.doc), tuple(args.type), tuple(args.tag))
+    options = AskOptions(
+        k=args.k,
+        where=where or None,
+        evidence_only=getattr(args, "evidence_only", False) or None,
+        use_cache=not getattr(args, "no_cache", False),
+    )
+    session = getattr(args, "session", None)
+    store = ConversationStore.in_data_dir(settings.data_dir) if session else None
+    if store is not None:
+        store.open(session, service.kb.name)
+
+    def ask(question: str) -> dict[str, Any]:
+        history = store.turns(session) if store is not None else []
+        answer = service.ask(question, history, options)
+        if store is None:
+            return answer.to_json()
+        store.append(session, Turn(question, answer.answer))
+        return {**answer.to_json(), "session": session}
+
     handlers: dict[str, Callable[[str], dict[str, Any]]] = {
-        "search": lambda q: {"question": q, "sources": [s.to_json() for s in service.search(q, args.k)]},
-        "ask": lambda q: service.ask(q, k=args.k).to_json(),
+        "search": lambda q: search_json(q, service.search(q, options=options)),
+        "ask": ask,
     }
     for question in questions(args.question):
         result = handlers[args.command](question)

@@ -10,7 +10,7 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from core.errors import ModelNotFoundError
 from core.settings import LLMSettings
@@ -66,6 +66,29 @@ def default_threads() -> int:
     return max(1, min(8, (os.cpu_count() or 2) // 2))
 
 
+class LLM(Protocol):
+    """What answering needs from a model, whichever backend serves it."""
+
+    style: str  # "chat" or "completion"
+
+    @property
+    def name(self) -> str: ...
+
+    def stream_chat(self, messages: list[dict[str, str]]) -> Iterator[str]: ...
+
+    def stream_completion(self, prompt: str) -> Iterator[str]: ...
+
+    def complete(self, prompt: str, max_tokens: int) -> str: ...
+
+
+def make_llm(settings: LLMSettings, models_dir: Path) -> LLM:
+    if settings.backend == "openai":
+        from app.llm_openai import OpenAICompatibleLLM
+
+        return OpenAICompatibleLLM(settings)
+    return LocalLLM(settings, models_dir)
+
+
 class LocalLLM:
     """One llama.cpp model per process; a lock keeps concurrent requests from interleaving its state."""
 
@@ -100,6 +123,17 @@ class LocalLLM:
         with self._lock:
             for part in self._llama.create_completion(prompt, stream=True, stop=COMPLETION_STOPS, **self._sampling()):
                 yield part["choices"][0]["text"]
+
+    def complete(self, prompt: str, max_tokens: int) -> str:
+        """One short, greedy completion (query rewriting), in whichever style the model takes."""
+        with self._lock:
+            if self.style == "chat":
+                out = self._llama.create_chat_completion(
+                    messages=[{"role": "user", "content": prompt}], max_tokens=max_tokens, temperature=0.0
+                )
+                return str(out["choices"][0]["message"]["content"] or "")
+            out = self._llama.create_completion(prompt, max_tokens=max_tokens, temperature=0.0, stop=["\n"])
+            return str(out["choices"][0]["text"])
 
     def stream_chat(self, messages: list[dict[str, str]]) -> Iterator[str]:
         with self._lock:

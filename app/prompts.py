@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,6 +15,15 @@ def load_template(prompts_dir: Path, name: str, lang: str) -> str:
     return (prompts_dir / f"{name}.{lang}.txt").read_text(encoding="utf-8")
 
 
+@lru_cache(maxsize=8)
+def fingerprint(prompts_dir: Path) -> str:
+    """Changes when any template changes, so answers cached under the old prompts are not reused."""
+    digest = hashlib.sha256()
+    for path in sorted(prompts_dir.glob("*.txt")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def format_context(sources: list[Source], max_chars: int) -> str:
     """Numbered passages, best first, cut to the budget so small context windows never overflow."""
     parts, used = [], 0
@@ -24,11 +34,6 @@ def format_context(sources: list[Source], max_chars: int) -> str:
         parts.append(f"[{i}] ({src.label()})\n{text}")
         used += len(text)
     return "\n\n".join(parts)
-
-
-def empty_answer(prompts_dir: Path, lang: str, sources: list[Source]) -> str:
-    best = sources[0]
-    return load_template(prompts_dir, "empty_answer", lang).strip().format(label=best.label(), text=best.text)
 
 
 def format_history(history: list[Turn], prompts_dir: Path, lang: str) -> str:

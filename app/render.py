@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
+from app.evidence import Evidence
 from core.documents import Source
+
+if TYPE_CHECKING:
+    from app.answer import Answer
 
 
 def source_block(sources: list[Source], labels: dict[str, str]) -> str:
@@ -18,10 +23,36 @@ def source_block(sources: list[Source], labels: dict[str, str]) -> str:
     return f"\n\n**{labels['sources']}**\n\n" + "\n".join(items)
 
 
+def evidence_block(evidence: list[Evidence], labels: dict[str, str]) -> str:
+    if not evidence:
+        return ""
+    lines = [f"> {html.escape(e.text)} [{e.citation}]" for e in evidence]
+    return f"\n\n**{labels['evidence']}**\n\n" + "\n>\n".join(lines)
+
+
+def flag_sentences(answer: str, flagged: list[str], labels: dict[str, str]) -> str:
+    """Escaped answer text with each unsupported sentence struck through and marked."""
+    text = html.escape(answer)
+    for sentence in flagged:
+        mark = html.escape(sentence)
+        text = text.replace(mark, f"<del>{mark}</del> <sup>{html.escape(labels['unsupported'])}</sup>")
+    return text
+
+
 def answer_markdown(
-    answer: str, sources: list[Source], labels: dict[str, str], query: str, timings: dict[str, float] | None
+    answer: str,
+    sources: list[Source],
+    labels: dict[str, str],
+    query: str,
+    timings: dict[str, float] | None,
+    done: Answer | None = None,
 ) -> str:
     footer = f"\n\n<sub>{labels['searched']}: {html.escape(query)}"
     if timings:
         footer += " · " + labels["timing"].format(**timings)
-    return html.escape(answer) + source_block(sources, labels) + footer + "</sub>"
+    if done is None:
+        return html.escape(answer) + source_block(sources, labels) + footer + "</sub>"
+    marks = [labels[done.grounded]] + ([labels["cached"]] if done.cached else [])
+    state = f"\n\n<sub>{html.escape(' · '.join(marks))}</sub>"
+    body = flag_sentences(done.answer, done.flagged, labels) + state
+    return body + evidence_block(done.evidence, labels) + source_block(sources, labels) + footer + "</sub>"

@@ -53,10 +53,14 @@ class ChatPage:
                     sources, query = event.data.sources, event.data.query
                 elif event.kind == "token":
                     text += event.data
+                elif event.kind == "replace":
+                    text = event.data
                 else:
                     text = event.data.answer
                     turns = [*turns, Turn(message, text)]
-                    chat[-1]["content"] = answer_markdown(text, sources, self.labels, query, event.data.timings)
+                    chat[-1]["content"] = answer_markdown(
+                        text, sources, self.labels, query, event.data.timings, event.data
+                    )
                     yield chat, turns, ""
                     return
                 chat[-1]["content"] = answer_markdown(text, sources, self.labels, query, None)

@@ -246,29 +246,11 @@ def naive_worker(persist_dir: Path, config: Path, files: list[Path]) -> dict[str
     import chromadb
     from langchain_chroma import Chroma
     from langchain_community.document_loaders import PyPDFLoader
-    from langchain_core.embeddings import Embeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from core.embeddings import Embedder, make_embedder
+    from bench.naive import ZhikuEmbeddings
+    from core.embeddings import make_embedder
     from core.settings import EmbeddingSettings, load_settings
-
-    class ZhikuEmbeddings(Embeddings):
-        """The project's e5 embedder; batches like LangChain's HuggingFaceEmbeddings (sentence-transformers
-        encodes 32 at a time), because `Chroma.add_texts` passes every text in one call."""
-
-        def __init__(self, embedder: Embedder, batch_size: int) -> None:
-            self.embedder, self.batch_size = embedder, batch_size
-
-        def embed_documents(self, texts: list[str]) -> list[list[float]]:
-            step = self.batch_size
-            return [
-                v.tolist()
-                for i in range(0, len(texts), step)
-                for v in self.embedder.embed_documents(texts[i : i + step])
-            ]
-
-        def embed_query(self, text: str) -> list[float]:
-            return self.embedder.embed_query(text).tolist()
 
     t1 = time.perf_counter()
     pages = [doc for path in files for doc in PyPDFLoader(str(path)).load()]

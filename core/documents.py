@@ -33,6 +33,9 @@ class Chunk:
     doc_sha256: str
     title: str
     heading: str = ""
+    # Keyword-search words of heading + text (`core.tokens.index_text`), computed where the chunk is made,
+    # in the parse workers, so the embedding process never waits for jieba; "" = compute when stored.
+    words: str = ""
 
     @property
     def doc_id(self) -> str:
@@ -47,6 +50,10 @@ class Chunk:
         """The section heading is embedded with the text: a chunk saying "replace every 2000 h" is found by
         a question about the part its heading names."""
         return embedding_text(self.text, self.heading)
+
+    def keyword_text(self) -> str:
+        """The whole heading path is indexed for keywords: a word costs nothing there, unlike in the embedding."""
+        return keyword_text(self.text, self.heading)
 
     def metadata(self) -> dict[str, Any]:
         """Chroma metadata cannot hold None, so a missing page is stored as 0."""
@@ -73,21 +80,56 @@ def embedding_text(text: str, heading: str) -> str:
     return f"{inner}\n{text}"
 
 
+def keyword_text(text: str, heading: str) -> str:
+    return f"{heading}\n{text}" if heading else text
+
+
 @dataclass(frozen=True)
 class Source:
-    """One retrieved passage as shown to the user and printed by `search`/`ask --json`."""
+    """One retrieved passage as shown to the user and printed by `search`/`ask --json`.
+
+    `score` is always the cosine similarity to the question (also for passages found by keywords), so scores
+    compare across passages; `rank` is the passage's place after fusion and reranking, 1 = best.
+    """
 
     source: str
     page: int | None
     text: str
     score: float
+    chunk_id: str = ""
+    doc_id: str = ""
+    heading: str = ""
+    keyword_score: float = 0.0  # BM25 of the question's words; 0 when no word matched
+    rank: int = 0
 
     @classmethod
-    def from_chroma(cls, text: str, meta: dict[str, Any], distance: float) -> Source:
-        return cls(source=str(meta["source"]), page=int(meta["page"]) or None, text=text, score=1.0 - float(distance))
+    def from_chroma(cls, chunk_id: str, text: str, meta: dict[str, Any], similarity: float) -> Source:
+        return cls(
+            source=str(meta["source"]),
+            page=int(meta["page"]) or None,
+            text=text,
+            score=similarity,
+            chunk_id=chunk_id,
+            doc_id=str(meta.get("doc_id", "")),
+            heading=str(meta.get("heading", "")),
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"source": self.source, "page": self.page, "text": self.text, "score": round(self.score, 4)}
+        return {
+            "source": self.source,
+            "page": self.page,
+            "text": self.text,
+            "score": round(self.score, 4),
+            "doc_id": self.doc_id,
+            "chunk_id": self.chunk_id,
+            "heading": self.heading,
+            "keyword_score": round(self.keyword_score, 4),
+            "rank": self.rank,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Source:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
     def label(self) -> str:
         return f"{self.source} · p.{self.page}" if self.page else self.source

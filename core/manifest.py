@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -53,6 +53,11 @@ CREATE TABLE IF NOT EXISTS dropped (  -- near-duplicate chunks not stored, kept 
 );
 CREATE INDEX IF NOT EXISTS dropped_kept ON dropped (kept_doc);
 CREATE INDEX IF NOT EXISTS dropped_doc ON dropped (doc_id);
+CREATE TABLE IF NOT EXISTS tags (      -- labels given at ingestion (`--tag`), for restricting questions
+    doc_id TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (doc_id, tag)
+);
 """
 
 
@@ -169,6 +174,7 @@ class Manifest:
         with self.transaction() as db:
             db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
             db.execute("DELETE FROM dropped WHERE doc_id = ?", (doc_id,))
+            db.execute("DELETE FROM tags WHERE doc_id = ?", (doc_id,))
             db.execute("UPDATE files SET doc_id = NULL WHERE doc_id = ?", (doc_id,))
 
     def unfinished(self) -> list[sqlite3.Row]:
@@ -182,6 +188,28 @@ class Manifest:
 
     def set_embedding_model(self, model: str) -> None:
         self._db.execute("UPDATE documents SET embedding_model = ?", (model,))
+
+    def add_tags(self, doc_id: str, tags: list[str]) -> None:
+        self._db.executemany("INSERT OR IGNORE INTO tags (doc_id, tag) VALUES (?, ?)", [(doc_id, t) for t in tags])
+
+    def tags_of(self, doc_id: str) -> list[str]:
+        return [r["tag"] for r in self._db.execute("SELECT tag FROM tags WHERE doc_id = ? ORDER BY tag", (doc_id,))]
+
+    def doc_ids_matching(self, documents: Sequence[str], file_types: Sequence[str], tags: Sequence[str]) -> list[str]:
+        """Ready documents that pass every given condition: named (by id, by any of its paths, or by a file
+        name alone), of one of the file types (any of its names), carrying one of the tags."""
+        ready = {r["doc_id"] for r in self._db.execute("SELECT doc_id FROM documents WHERE status = 'ready'")}
+        names = [(r["path"], r["doc_id"]) for r in self._db.execute("SELECT path, doc_id FROM files")]
+        if documents:
+            wanted = set(documents)
+            ready &= {d for p, d in names if p in wanted or Path(p).name in wanted} | wanted
+        if file_types:
+            suffixes = tuple(t.lower() if t.startswith(".") else f".{t.lower()}" for t in file_types)
+            ready &= {d for p, d in names if p.lower().endswith(suffixes)}
+        if tags:
+            marks = ",".join("?" * len(tags))
+            ready &= {r[0] for r in self._db.execute(f"SELECT doc_id FROM tags WHERE tag IN ({marks})", list(tags))}
+        return sorted(ready)
 
     # -- near-duplicates -------------------------------------------------------------------------------
     def add_dropped(self, chunk_id: str, doc_id: str, kept_id: str, text: str, metadata: dict[str, Any]) -> None:

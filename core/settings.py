@@ -35,7 +35,12 @@ class EmbeddingSettings(BaseModel):
 
 
 class LLMSettings(BaseModel):
+    backend: Literal["llama-cpp", "openai"] = "llama-cpp"
     model_path: str = "packaged:gemma3-270m"
+    base_url: str = ""
+    model: str = ""
+    api_key: str = Field("", repr=False)
+    request_timeout_s: float = Field(120.0, gt=0)
     prompt_style: Literal["auto", "chat", "completion"] = "auto"
     n_ctx: int = Field(4096, ge=512)
     n_threads: int = Field(0, ge=0)
@@ -71,11 +76,32 @@ class IngestSettings(BaseModel):
 
 class RetrievalSettings(BaseModel):
     top_k: int = Field(5, ge=1)
+    mode: Literal["hybrid", "vector", "keyword"] = "hybrid"
+    candidates: int = Field(30, ge=1)
+    rrf_k: int = Field(60, ge=1)
+    rerank: Literal["none", "coverage", "cross-encoder"] = "none"
+    coverage_weight: float = Field(0.1, ge=0.0)
+    reranker_model: str = ""
+    min_score: float = Field(0.0, ge=-1.0, le=1.0)
+
+
+class AnswerSettings(BaseModel):
+    evidence_only: bool = False
+    evidence_sentences: int = Field(3, ge=1)
+    grounding_min_share: float = Field(0.6, ge=0.0, le=1.0)
+
+
+class CacheSettings(BaseModel):
+    enabled: bool = True
+    min_similarity: float = Field(0.97, ge=0.0, le=1.0)
+    max_entries: int = Field(1000, ge=1)
 
 
 class MemorySettings(BaseModel):
     max_turns: int = Field(6, ge=0)
+    max_history_tokens: int = Field(1024, ge=0)
     followup_max_chars: int = Field(24, ge=0)
+    rewrite: Literal["rule", "llm"] = "rule"
 
 
 class ServerSettings(BaseModel):
@@ -99,6 +125,8 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     ingest: IngestSettings = IngestSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+    cache: CacheSettings = CacheSettings()
     memory: MemorySettings = MemorySettings()
     server: ServerSettings = ServerSettings()
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import re
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
@@ -22,10 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from core.documents import Chunk, Source, chunk_id, embedding_text
+from core.documents import Chunk, Source, chunk_id, embedding_text, keyword_text
 from core.embeddings import Embedder
 from core.errors import EmbeddingMismatchError, ZhikuError
+from core.lexical import Hit, LexicalIndex
 from core.manifest import Manifest
+from core.tokens import index_text
 
 if TYPE_CHECKING:
     import chromadb
@@ -68,6 +71,17 @@ class KnowledgeBase:
     def open(cls, data_dir: Path, kb: str, embedder: Embedder) -> KnowledgeBase:
         return cls(data_dir, kb, embedder)
 
+    @cached_property
+    def lexical(self) -> LexicalIndex:
+        """The keyword index (data_dir/keywords); a knowledge base from before it existed is indexed once."""
+        index = LexicalIndex(self.data_dir / "keywords" / f"{collection_name(self.name)}.sqlite3")
+        if index.get_meta("complete") != "1":
+            if self.manifest.document_count() and self._chroma_exists():
+                for batch in self.walk(["documents", "metadatas"]):
+                    index.add(lexical_rows(batch["ids"], batch["documents"], batch["metadatas"]))
+            index.set_meta("complete", "1")
+        return index
+
     # -- the Chroma side -------------------------------------------------------------------------------
     @cached_property
     def _client(self) -> chromadb.ClientAPI:
@@ -108,6 +122,16 @@ class KnowledgeBase:
             metadatas=[c.metadata() for c in chunks],
             embeddings=np.asarray(vectors, dtype=np.float32),
         )
+        self.lexical.add((c.id, c.doc_id, c.words or index_text(c.keyword_text())) for c in chunks)
+        self._changed()
+
+    def _changed(self) -> None:
+        """A new version id on every write: answers cached for the old contents stop matching."""
+        self.manifest.set_meta("version", uuid.uuid4().hex)
+
+    @property
+    def version(self) -> str:
+        return self.manifest.get_meta("version")
 
     def nearest(self, vectors: np.ndarray) -> list[tuple[str, float]]:
         """(id, cosine similarity) of the stored chunk closest to each vector; ("", -1) in an empty KB."""
@@ -123,6 +147,8 @@ class KnowledgeBase:
         ids = [chunk_id(doc_id, i) for i in range(n_chunks)]
         for start in range(0, len(ids), _PAGE):
             self._collection.delete(ids=ids[start : start + _PAGE])
+        self.lexical.delete_document(doc_id)
+        self._changed()
 
     def set_source(self, doc_id: str, n_chunks: int, source: str) -> None:
         """When a document's cited name is deleted but another name remains, cite the remaining one."""
@@ -132,6 +158,7 @@ class KnowledgeBase:
             if found["ids"]:
                 metas = [{**m, "source": source} for m in found["metadatas"]]
                 self._collection.update(ids=found["ids"], metadatas=metas)
+        self._changed()
 
     def chunk_ids(self) -> set[str]:
         return {i for batch in self.walk(include=[]) for i in batch["ids"]}
@@ -149,18 +176,39 @@ class KnowledgeBase:
     def sources(self) -> list[str]:
         return [f.path for f in self.manifest.files() if f.status == "ingested"]
 
-    def query(self, vector: np.ndarray, k: int) -> list[Source]:
-        if self.count() == 0:
+    def query(self, vector: np.ndarray, k: int, doc_ids: Sequence[str] | None = None) -> list[Source]:
+        """Nearest chunks by cosine, best first; `doc_ids` restricts the search to those documents."""
+        if self.count() == 0 or (doc_ids is not None and not doc_ids):
             return []
         res = self._collection.query(
             query_embeddings=[np.asarray(vector, dtype=np.float32)],
             n_results=k,
+            where={"doc_id": {"$in": list(doc_ids)}} if doc_ids is not None else None,
             include=["documents", "metadatas", "distances"],
         )
         return [
-            Source.from_chroma(text, meta, dist)
-            for text, meta, dist in zip(res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True)
+            Source.from_chroma(cid, text, meta, 1.0 - float(dist))
+            for cid, text, meta, dist in zip(
+                res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True
+            )
         ]
+
+    def keyword_search(self, query: str, k: int, doc_ids: Sequence[str] | None = None) -> list[Hit]:
+        if self.count() == 0:
+            return []
+        return self.lexical.search(query, k, doc_ids)
+
+    def fetch(self, chunk_ids: Sequence[str], vector: np.ndarray) -> list[Source]:
+        """Chunks by id, scored by cosine against `vector`: keyword hits get the same score as vector hits."""
+        if not chunk_ids:
+            return []
+        got = self._collection.get(ids=list(chunk_ids), include=["documents", "metadatas", "embeddings"])
+        sims = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
+        found = {
+            cid: Source.from_chroma(cid, text, meta, float(sim))
+            for cid, text, meta, sim in zip(got["ids"], got["documents"], got["metadatas"], sims, strict=True)
+        }
+        return [found[c] for c in chunk_ids if c in found]
 
     # -- documents: the manifest and Chroma together ---------------------------------------------------
     @contextmanager
@@ -216,7 +264,10 @@ class KnowledgeBase:
                 metadatas=[t.metadata for t in batch],
                 embeddings=self.embedder.embed_documents(texts),
             )
+            ids, metas = [t.chunk_id for t in batch], [t.metadata for t in batch]
+            self.lexical.add(lexical_rows(ids, [t.text for t in batch], metas))
             self.manifest.restored([t.chunk_id for t in batch])
+            self._changed()
 
     def forget_file(self, path: str) -> None:
         """Remove one name; its document goes too when no other name has the same content."""
@@ -245,6 +296,8 @@ class KnowledgeBase:
         ready_stored = sum(d["n_stored"] for d in self.manifest.documents() if d["status"] == "ready")
         if len(stored & expected) != ready_stored:
             problems.append(f"manifest counts {ready_stored} stored chunks, Chroma holds {len(stored & expected)}")
+        if stored and self.lexical.chunk_ids() != stored:
+            problems.append(f"keyword index holds {self.lexical.count()} chunks, Chroma {len(stored)}")
         if len(expected) and dropped > len(expected):
             problems.append(f"{dropped} dropped near-duplicates for {len(expected)} chunk ids")
         return problems
@@ -277,11 +330,19 @@ class KnowledgeBase:
             self.manifest.set_embedding_model(self.embedder.name)
         self._drop_collection(old_name)
         self.__dict__.pop("_collection", None)
+        self._changed()
         return done
 
     def _drop_collection(self, name: str) -> None:
         if name in {c.name for c in self._client.list_collections()}:
             self._client.delete_collection(name)
+
+
+def lexical_rows(ids: Sequence[str], texts: Sequence[str], metas: Sequence[Any]) -> list[tuple[str, str, str]]:
+    return [
+        (cid, str(m.get("doc_id") or cid.rsplit("-", 1)[0]), index_text(keyword_text(t, str(m.get("heading", "")))))
+        for cid, t, m in zip(ids, texts, metas, strict=True)
+    ]
 
 
 def mismatch(kb: str, built_with: str | None, configured: str) -> EmbeddingMismatchError:

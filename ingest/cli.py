@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (folders are read recursively)")
     parser.add_argument("--sync", action="store_true", help="also remove documents whose files are gone from PATH")
     parser.add_argument("--password", help="password for the encrypted PDFs named on this command line")
+    parser.add_argument(
+        "--tag", action="append", default=[], help="label the documents (repeatable); questions can be limited to a tag"
+    )
     return parser
 
 
@@ -98,7 +101,7 @@ def run_ingest(args: argparse.Namespace) -> int:
                 bar.update(task, description=description)
 
         report = ingest_files(
-            kb, files, settings.ingest, settings.embedding.batch_size, show, args.paths if args.sync else None
+            kb, files, settings.ingest, settings.embedding.batch_size, show, args.paths if args.sync else None, args.tag
         )
     print_summary(console, report)
     for failed in report.by_status("failed"):
@@ -110,7 +113,8 @@ def run_list(kb: KnowledgeBase, as_json: bool) -> int:
     entries = kb.manifest.files()
     if as_json:
         for entry in entries:
-            print(json.dumps(asdict(entry), ensure_ascii=False))
+            tags = kb.manifest.tags_of(entry.doc_id) if entry.doc_id else []
+            print(json.dumps({**asdict(entry), "tags": tags}, ensure_ascii=False))
         return 0
     table = Table(title=f"knowledge base '{kb.name}': {len(entries)} files")
     for col in ("id", "path", "status", "pages", "chunks", "MB", "ingested at", "error"):

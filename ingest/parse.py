@@ -9,13 +9,14 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.queues import Queue
 from pathlib import Path
 
 from core.documents import Chunk
 from core.errors import ZhikuError
 from core.settings import IngestSettings
+from core.tokens import index_text
 from ingest.loaders import load_pages
 from ingest.loaders.ocr import set_threads
 from ingest.loaders.progress import page_progress
@@ -39,6 +40,7 @@ class Parsed:
     error: str = ""
 
 
+PARSE_NICENESS = 10
 _pages_read: Queue | None = None  # in a worker process: where page progress goes
 
 
@@ -47,6 +49,9 @@ def init_worker(pages_read: Queue, ocr_threads: int, parent: int) -> None:
     global _pages_read
     _pages_read = pages_read
     set_threads(ocr_threads)
+    # Parsing is background work for the embedder, whose threads wait for each other at every step: a core
+    # taken from one of them stalls both. At a lower priority the workers use what the embedder leaves.
+    os.nice(PARSE_NICENESS)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 
@@ -75,6 +80,7 @@ def parse_file(job: ParseJob, settings: IngestSettings, on_page: Callable[[str],
             chunk_size=settings.chunk_size,
             chunk_overlap=settings.chunk_overlap,
         )
+        chunks = [replace(c, words=index_text(c.keyword_text())) for c in chunks]
     except (ZhikuError, OSError) as exc:
         return Parsed(job, error=str(exc) or type(exc).__name__)
     except Exception as exc:

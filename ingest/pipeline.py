@@ -13,17 +13,18 @@ import multiprocessing
 import os
 import queue as queue_module
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from stat import S_ISREG
 from typing import Any
 
 from core.documents import doc_id_for
 from core.settings import IngestSettings
 from core.store import KnowledgeBase
 from ingest.dedup import store_chunks
+from ingest.errors import FileIngestError
+from ingest.loaders import check_stat
 from ingest.parse import Parsed, ParseJob, init_worker, parse_file
 
 STATUSES = ("ingested", "skipped", "failed", "removed")
@@ -108,11 +109,19 @@ def worker_count(settings: IngestSettings) -> int:
 class Ingestion:
     """One run over a list of files into one knowledge base; holds the KB's writer lock while it runs."""
 
-    def __init__(self, kb: KnowledgeBase, settings: IngestSettings, batch_size: int, progress: Progress | None):
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        settings: IngestSettings,
+        batch_size: int,
+        progress: Progress | None,
+        tags: Sequence[str] = (),
+    ) -> None:
         self.kb = kb
         self.settings = settings
         self.batch_size = batch_size
         self.progress = progress or (lambda report, result: None)
+        self.tags = list(tags)
         self.report = IngestReport()
 
     def run(self, tasks: list[FileTask], sync_roots: list[str] | None = None) -> IngestReport:
@@ -134,18 +143,15 @@ class Ingestion:
             return self._finish(FileResult(task.source, "failed", error=task.error))
         try:
             stat = task.path.stat()
-            if not S_ISREG(stat.st_mode):  # a FIFO or device would block the reader forever
-                raise ValueError("not a regular file (a pipe, socket or device)")
-            if stat.st_size > self.settings.max_file_mb * 1024 * 1024:
-                size_mb = stat.st_size / 1024 / 1024
-                raise ValueError(f"too large ({size_mb:.1f} MB > max_file_mb {self.settings.max_file_mb:g})")
+            check_stat(stat, self.settings)
             manifest, model = self.kb.manifest, self.kb.embedder.name
             entry = manifest.file(task.source)
             unchanged = entry and (entry.size, entry.mtime_ns) == (stat.st_size, stat.st_mtime_ns)
             if unchanged and entry.status == "ingested" and manifest.is_ready(entry.doc_id, model):
+                manifest.add_tags(entry.doc_id, self.tags)
                 return self._finish(FileResult(task.source, "skipped", note="unchanged"))
             sha = sha256_file(task.path)
-        except (OSError, ValueError) as exc:
+        except (OSError, FileIngestError) as exc:
             reason = f"unreadable: {exc.strerror or exc}" if isinstance(exc, OSError) else str(exc)
             self.kb.manifest.record_file(task.source, None, 0, 0, "failed", reason)
             return self._finish(FileResult(task.source, "failed", error=reason))
@@ -165,6 +171,7 @@ class Ingestion:
     def _record_ingested(self, job: ParseJob, doc_id: str) -> None:
         entry = self.kb.manifest.file(job.source)
         self.kb.manifest.record_file(job.source, doc_id, job.size, job.mtime_ns, "ingested")
+        self.kb.manifest.add_tags(doc_id, self.tags)
         if entry and entry.doc_id and entry.doc_id != doc_id:
             self._release(entry.doc_id, job.source)
 
@@ -286,12 +293,18 @@ def ingest_files(
     batch_size: int,
     progress: Progress | None = None,
     sync_roots: list[str] | None = None,
+    tags: Sequence[str] = (),
 ) -> IngestReport:
     """Ingest every file it can; one bad file is recorded as failed and never stops the others."""
-    return Ingestion(kb, settings, batch_size, progress).run(list(files), sync_roots)
+    return Ingestion(kb, settings, batch_size, progress, tags).run(list(files), sync_roots)
 
 
 def ingest_paths(
-    kb: KnowledgeBase, paths: Iterable[str], settings: IngestSettings, batch_size: int, progress: Progress | None = None
+    kb: KnowledgeBase,
+    paths: Iterable[str],
+    settings: IngestSettings,
+    batch_size: int,
+    progress: Progress | None = None,
+    tags: Sequence[str] = (),
 ) -> IngestReport:
-    return ingest_files(kb, discover(paths, settings.extensions), settings, batch_size, progress)
+    return ingest_files(kb, discover(paths, settings.extensions), settings, batch_size, progress, tags=tags)

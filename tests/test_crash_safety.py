@@ -14,8 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import ROOT, TEST_CONFIG, run_cli
 
 ENV = {"ZHIKU_EMBEDDING__PROVIDER": "use", "ZHIKU_INGEST__WORKERS": "2"}
@@ -89,12 +87,16 @@ def children(pid: int) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize("moments", [[(0, True, 0.0), (2, True, 0.4), (4, False, 0.0)]])
-def test_kill_9_at_any_moment_then_rerun_leaves_a_consistent_kb(tmp_path: Path, moments):
+# (documents ready, a document being written, extra delay): before anything is stored, in the middle of writing
+# the third document, and between documents, one after the other on the same data dir.
+KILL_MOMENTS = [(0, True, 0.0), (2, True, 0.4), (4, False, 0.0)]
+
+
+def test_kill_9_at_any_moment_then_rerun_leaves_a_consistent_kb(tmp_path: Path):
     folder, data = tmp_path / "docs", tmp_path / "data"
     make_corpus(folder)
     kills = 0
-    for ready, writing, delay in moments:
+    for ready, writing, delay in KILL_MOMENTS:
         kills += kill_when(start_ingest(folder, data), data, ready, writing, delay)
         check = run_cli("ingest", "check", data_dir=data, env=ENV)
         assert "chunks in Chroma belong to no document" not in check.stdout

@@ -194,4 +194,4 @@ def test_loaders_are_picklable_and_run_in_a_worker_process(tmp_path: Path):
 def test_a_named_pipe_fails_at_once_instead_of_blocking(tmp_path: Path):
     pipe = tmp_path / "pipe.txt"
     os.mkfifo(pipe)
-    assert fail(pipe) == "not a regular file"
+    assert fail(pipe) == "not a regular file (a pipe, socket or device)"

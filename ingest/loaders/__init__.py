@@ -9,6 +9,7 @@ formats are one Page with page None. Headings are emitted as Markdown `#` lines 
 from __future__ import annotations
 
 import logging
+import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +24,7 @@ from ingest.loaders.sniff import HEAD_BYTES, check_type
 from ingest.loaders.tables import load_csv, load_xlsx
 from ingest.loaders.text import clean_text, decode_text, load_html, load_text
 
-__all__ = ["LOADERS", "Loader", "clean_text", "decode_text", "load_pages"]
+__all__ = ["LOADERS", "Loader", "check_stat", "clean_text", "decode_text", "load_pages"]
 
 Loader = Callable[[Path, IngestSettings], list[Page]]
 log = logging.getLogger(__name__)
@@ -75,16 +76,21 @@ def _loader_for(path: Path, settings: IngestSettings) -> Loader:
     return loader
 
 
+def check_stat(info: os.stat_result, settings: IngestSettings) -> None:
+    """What the directory entry alone decides, shared with the pipeline's pre-check so both say the same."""
+    if not stat.S_ISREG(info.st_mode):  # reading a FIFO or a device would block or never end
+        raise FileIngestError("not a regular file (a pipe, socket or device)")
+    if info.st_size > settings.max_file_mb * _MB:
+        size = _format_mb(info.st_size / _MB)
+        raise FileIngestError(f"too large ({size} MB > max_file_mb {settings.max_file_mb:g})")
+
+
 def _check_file(path: Path, settings: IngestSettings) -> None:
     """Size from the directory entry, type from the first bytes: a 2 GB file is refused without reading it."""
     info = path.stat()
-    if not stat.S_ISREG(info.st_mode):  # reading a FIFO or a device would block or never end
-        raise FileIngestError("not a regular file")
-    size = info.st_size
-    if size == 0:
+    check_stat(info, settings)
+    if info.st_size == 0:
         raise FileIngestError("empty file (0 bytes)")
-    if size > settings.max_file_mb * _MB:
-        raise FileIngestError(f"too large ({_format_mb(size / _MB)} MB > max_file_mb {settings.max_file_mb:g})")
     with path.open("rb") as fh:
         check_type(path, fh.read(HEAD_BYTES))
 

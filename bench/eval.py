@@ -1,0 +1,429 @@
+"""Evaluation harness: retrieval, refusals, answers and latency of Zhiku on a QA set, beside the naive baseline.
+
+    nice -n 5 .venv/bin/python -m bench.eval --set ../shared/data/qa/domainrag [--answers 50]
+
+What one run does (evaluation only; the QA sets live outside the project, see ../shared/data/README.md):
+1. Writes each corpus passage as a Markdown file (`# title` then the text) into bench/results/eval/<set>/corpus
+   and ingests that folder with Zhiku's own pipeline (`ingest_paths`) into a knowledge base kept in
+   bench/results/eval/<set>/zhiku. Files are rewritten only when their text changed, so a re-run skips the
+   ingestion exactly as a user's re-ingest would, and only the questions are run again.
+2. Builds the naive baseline from the same files: LangChain `TextLoader` + `RecursiveCharacterTextSplitter()`
+   with its defaults (4,000 / 200) + the same embedder + `Chroma.from_documents`, vector search only.
+3. Runs every question with a gold passage through each retriever: Zhiku's vector half alone, keyword (BM25)
+   half alone, hybrid (RRF), hybrid + word-coverage rerank, and the naive baseline. k counts passages as shown
+   to the user (chunks, best first); a question scores at rank r when the r-th chunk comes from a gold passage.
+   Reported: hit@1/5/10, MRR@10, p50/p95 latency per retrieval stage.
+4. Refusals, when the set has questions that must be refused (rag5's `raw/ood_questions.jsonl`): the share of
+   them Zhiku answers "not found" (its relevance floor, `retrieval.min_score`), and the share of answerable
+   questions it wrongly refuses, with a sweep over the floor so the threshold is chosen by measurement.
+5. With `--answers N`: the first N answerable questions through the whole `ask` (LLM included): token-F1 and
+   contains-match of the answer and of the evidence sentences against the gold answer, the grounding states,
+   time to first token and generation time.
+Results: markdown tables on stdout, everything in bench/results/eval-<set>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import re
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.embeddings import ROOT, read_jsonl
+from core.settings import Settings, load_settings
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+RESULTS = ROOT / "bench" / "results"
+KS = (1, 5, 10)
+DEPTH = 10  # chunks retrieved per question for hit@10
+SWEEP = [round(x, 3) for x in np.arange(0.70, 0.931, 0.01)]
+
+
+@dataclass
+class EvalSet:
+    name: str
+    passages: dict[str, tuple[str, str]]  # id -> (title, text)
+    questions: list[dict[str, Any]]  # answerable, with gold_ids
+    refuse: list[dict[str, Any]]  # must be answered "not found"
+
+
+def load_set(set_dir: Path, limit: int | None) -> EvalSet:
+    corpus = read_jsonl(set_dir / "corpus.jsonl")
+    questions = [q for q in read_jsonl(set_dir / "questions.jsonl") if q.get("gold_ids")]
+    ood_file = set_dir / "raw" / "ood_questions.jsonl"
+    refuse = read_jsonl(ood_file) if ood_file.is_file() else []
+    passages = {str(p["id"]): (str(p.get("title") or ""), str(p["text"])) for p in corpus}
+    return EvalSet(set_dir.name, passages, questions[:limit] if limit else questions, refuse)
+
+
+def file_name(passage_id: str) -> str:
+    return re.sub(r"[^\w.-]", "_", passage_id)[:100] + ".md"
+
+
+def write_corpus(es: EvalSet, folder: Path) -> dict[str, str]:
+    """One Markdown file per passage; returns file name -> passage id. Unchanged files keep their mtime."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names: dict[str, str] = {}
+    for pid, (title, text) in es.passages.items():
+        name = file_name(pid)
+        if name in names:
+            name = f"{len(names)}-{name}"
+        names[name] = pid
+        body = f"# {title}\n\n{text}\n" if title else f"{text}\n"
+        path = folder / name
+        if not path.is_file() or path.read_text(encoding="utf-8") != body:
+            path.write_text(body, encoding="utf-8")
+    for stale in set(os.listdir(folder)) - set(names):
+        (folder / stale).unlink()
+    return names
+
+
+def build_zhiku(settings: Settings, folder: Path) -> Any:
+    from app.services import open_kb
+    from ingest.pipeline import ingest_paths
+
+    kb = open_kb(settings)
+    started = time.perf_counter()
+    report = ingest_paths(kb, [str(folder)], settings.ingest, settings.embedding.batch_size)
+    print(
+        f"zhiku: {len(report.by_status('ingested'))} ingested, {len(report.by_status('skipped'))} unchanged, "
+        f"{len(report.by_status('failed'))} failed, {report.chunks} chunks in {time.perf_counter() - started:.0f} s",
+        file=sys.stderr,
+    )
+    return kb
+
+
+def build_naive(settings: Settings, folder: Path, persist: Path) -> Any:
+    import chromadb
+    from langchain_chroma import Chroma
+    from langchain_community.document_loaders import TextLoader
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    from bench.naive import ZhikuEmbeddings
+    from core.embeddings import make_embedder
+
+    embedding = ZhikuEmbeddings(make_embedder(settings.embedding), settings.embedding.batch_size)
+    client = chromadb.config.Settings(anonymized_telemetry=False)
+    done = persist / "complete"
+    if done.is_file():
+        return Chroma(persist_directory=str(persist), embedding_function=embedding, client_settings=client)
+    started = time.perf_counter()
+    docs = [d for p in sorted(folder.iterdir()) for d in TextLoader(str(p), encoding="utf-8").load()]
+    chunks = RecursiveCharacterTextSplitter().split_documents(docs)
+    store = Chroma.from_documents(chunks, embedding, persist_directory=str(persist), client_settings=client)
+    done.write_text(str(len(chunks)))
+    print(f"naive: {len(chunks)} chunks in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return store
+
+
+def rank_of(chunk_passages: list[str], gold: set[str]) -> int | None:
+    return next((i for i, pid in enumerate(chunk_passages, 1) if pid in gold), None)
+
+
+def summarise_ranks(ranks: list[int | None]) -> dict[str, float]:
+    n = max(1, len(ranks))
+    out = {f"hit@{k}": sum(1 for r in ranks if r is not None and r <= k) / n for k in KS}
+    out["mrr@10"] = sum(1.0 / r for r in ranks if r is not None and r <= 10) / n
+    return out
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"p50": 0.0, "p95": 0.0}
+    arr = np.asarray(values)
+    return {"p50": float(np.percentile(arr, 50)), "p95": float(np.percentile(arr, 95))}
+
+
+def zhiku_retrievers(settings: Settings, kb: Any) -> dict[str, Any]:
+    from app.rerank import make_reranker
+    from app.retrieval import Retriever
+
+    variants = {
+        "zhiku vector": {"mode": "vector", "rerank": "none"},
+        "zhiku keyword (BM25)": {"mode": "keyword", "rerank": "none"},
+        "zhiku hybrid (RRF)": {"mode": "hybrid", "rerank": "none"},
+        "zhiku hybrid + coverage": {"mode": "hybrid", "rerank": "coverage"},
+    }
+    out = {}
+    for name, change in variants.items():
+        rs = settings.retrieval.model_copy(update=change)
+        out[name] = Retriever(kb, rs, make_reranker(rs))
+    return out
+
+
+def run_retrieval(es: EvalSet, settings: Settings, kb: Any, naive: Any, names: dict[str, str]) -> dict[str, Any]:
+    by_source = {f"{n}": pid for n, pid in names.items()}
+
+    def passage_of(source: str) -> str:
+        return by_source.get(Path(source).name, "")
+
+    results: dict[str, Any] = {}
+    for label, retriever in zhiku_retrievers(settings, kb).items():
+        ranks, stages, totals = [], [], []
+        for q in es.questions:
+            found = retriever.search(q["question"], DEPTH)
+            ranks.append(rank_of([passage_of(s.source) for s in found.sources], set(map(str, q["gold_ids"]))))
+            stages.append(found.stages_ms)
+            totals.append(found.ms)
+        stage_names = sorted({k for s in stages for k in s})
+        results[label] = {
+            **summarise_ranks(ranks),
+            "ranks": ranks,
+            "latency_ms": {"total": percentiles(totals)}
+            | {k: percentiles([s.get(k, 0.0) for s in stages]) for k in stage_names},
+        }
+    if naive is not None:
+        ranks, totals = [], []
+        for q in es.questions:
+            t0 = time.perf_counter()
+            docs = naive.similarity_search(q["question"], k=DEPTH)
+            totals.append((time.perf_counter() - t0) * 1000)
+            ranks.append(rank_of([passage_of(d.metadata["source"]) for d in docs], set(map(str, q["gold_ids"]))))
+        results["naive LangChain (vector, 4000/200)"] = {
+            **summarise_ranks(ranks),
+            "ranks": ranks,
+            "latency_ms": {"total": percentiles(totals)},
+        }
+    return results
+
+
+def run_refusals(es: EvalSet, settings: Settings, kb: Any) -> dict[str, Any]:
+    """The relevance signal (best passage's cosine) on answerable and must-refuse questions, swept."""
+    from app.rerank import make_reranker
+    from app.retrieval import Retriever
+
+    retriever = Retriever(kb, settings.retrieval, make_reranker(settings.retrieval))
+
+    def best(question: str) -> float:
+        found = retriever.search(question, settings.retrieval.top_k)
+        return max((s.score for s in found.sources), default=-1.0)
+
+    answerable = [best(q["question"]) for q in es.questions]
+    refuse = [best(q["question"]) for q in es.refuse]
+    floor = settings.retrieval.min_score
+    sweep = [
+        {
+            "min_score": t,
+            "refused": sum(s < t for s in refuse) / len(refuse),
+            "false_refusals": sum(s < t for s in answerable) / len(answerable),
+        }
+        for t in SWEEP
+    ]
+    return {
+        "min_score": floor,
+        "refused": sum(s < floor for s in refuse) / len(refuse),
+        "false_refusals": sum(s < floor for s in answerable) / len(answerable),
+        "sweep": sweep,
+        "scores": {"answerable": answerable, "refuse": refuse},
+    }
+
+
+def token_f1(prediction: str, gold: str) -> float:
+    from core.tokens import words
+
+    pred, ref = Counter(words(prediction)), Counter(words(gold))
+    same = sum((pred & ref).values())
+    if not same:
+        return 0.0
+    precision, recall = same / sum(pred.values()), same / sum(ref.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+def contains(prediction: str, answers: list[str]) -> bool:
+    squeeze: Callable[[str], str] = lambda t: re.sub(r"\s+", "", t).lower()  # noqa: E731
+    return any(squeeze(a) and squeeze(a) in squeeze(prediction) for a in answers)
+
+
+def run_answers(es: EvalSet, settings: Settings, kb: Any, n: int) -> dict[str, Any]:
+    from app.answer import AnswerService, AskOptions
+
+    service = AnswerService(settings, kb)
+    rows = []
+    for q in es.questions[:n]:
+        answer = service.ask(q["question"], options=AskOptions(use_cache=False))
+        gold = [str(a) for a in (q.get("answers") or [q.get("answer", "")]) if a]
+        evidence = " ".join(e.text for e in answer.evidence)
+        rows.append(
+            {
+                "id": q.get("id"),
+                "f1": max((token_f1(answer.answer, g) for g in gold), default=0.0),
+                "contains": contains(answer.answer, gold),
+                "evidence_f1": max((token_f1(evidence, g) for g in gold), default=0.0),
+                "evidence_contains": contains(evidence, gold),
+                "grounded": answer.grounded,
+                "first_token_ms": answer.timings.get("first_token_ms", 0.0),
+                "generate_ms": answer.timings["generate_ms"],
+                "retrieve_ms": answer.timings["retrieve_ms"],
+            }
+        )
+    mean: Callable[[str], float] = lambda key: statistics.fmean(float(r[key]) for r in rows) if rows else 0.0  # noqa: E731
+    return {
+        "questions": len(rows),
+        "token_f1": mean("f1"),
+        "contains": mean("contains"),
+        "evidence_token_f1": mean("evidence_f1"),
+        "evidence_contains": mean("evidence_contains"),
+        "grounded": dict(Counter(r["grounded"] for r in rows)),
+        "first_token_ms": percentiles([r["first_token_ms"] for r in rows if r["first_token_ms"]]),
+        "generate_ms": percentiles([r["generate_ms"] for r in rows]),
+        "rows": rows,
+    }
+
+
+def silver_gold(ground_truth: str, passages: dict[str, tuple[str, str]]) -> set[str]:
+    """Passages holding most of a dialogue's reference answer (the multi-turn file names no passage)."""
+    from core.tokens import words
+
+    want = set(words(ground_truth))
+    recall = {pid: len(want & set(words(f"{t} {x}"))) / max(1, len(want)) for pid, (t, x) in passages.items()}
+    top = max(recall.values(), default=0.0)
+    return {pid for pid, r in recall.items() if r >= 0.8 * top and r > 0}
+
+
+def run_multiturn(es: EvalSet, settings: Settings, kb: Any, dialogues: list[dict[str, Any]], names: dict[str, str]):
+    """Follow-up questions retrieved four ways: alone, by the rule, rewritten by the LLM, and by the set's own
+    reference rewrite (the ceiling). Scored by hit@5 of the passage holding the reference answer."""
+    from app.answer import AnswerService
+    from app.memory import Turn, retrieval_query, rewrite_query
+
+    service = AnswerService(settings, kb)
+    by_source = {n: pid for n, pid in names.items()}
+    rule_chars = settings.memory.followup_max_chars
+    strategies: dict[str, Callable[[str, list[Turn], dict[str, Any]], str]] = {
+        "question alone": lambda q, h, d: q,
+        "rule (previous question + follow-up)": lambda q, h, d: retrieval_query(q, h, rule_chars),
+        f"LLM rewrite ({settings.llm.model_path})": lambda q, h, d: rewrite_query(q, h, 10_000, service._llm_rewrite),
+        "reference rewrite (ceiling)": lambda q, h, d: d["expected_query_rewrite"],
+    }
+    out: dict[str, Any] = {}
+    for label, strategy in strategies.items():
+        ranks, queries, seconds = [], [], []
+        for d in dialogues:
+            msgs = d["history"]
+            history = [Turn(msgs[i]["content"], msgs[i + 1]["content"]) for i in range(0, len(msgs) - 1, 2)]
+            started = time.perf_counter()
+            query = strategy(d["question"], history, d)
+            seconds.append(time.perf_counter() - started)
+            found = service.retriever.search(query, DEPTH)
+            chunk_passages = [by_source.get(Path(s.source).name, "") for s in found.sources]
+            ranks.append(rank_of(chunk_passages, silver_gold(d["ground_truth"], es.passages)))
+            queries.append(query)
+        f1 = statistics.fmean(token_f1(q, d["expected_query_rewrite"]) for q, d in zip(queries, dialogues, strict=True))
+        out[label] = {**summarise_ranks(ranks), "rewrite_f1": f1, "rewrite_s_p50": percentiles(seconds)["p50"],
+                      "queries": queries}  # fmt: skip
+    return out
+
+
+def markdown(es: EvalSet, report: dict[str, Any]) -> str:
+    lines = [
+        f"### {es.name}: {len(es.questions)} questions, {len(es.passages)} passages, {report['chunks']} chunks",
+        "",
+        "| retriever | hit@1 | hit@5 | hit@10 | MRR@10 | p50 ms | p95 ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, r in report["retrieval"].items():
+        lat = r["latency_ms"]["total"]
+        cells = [f"{r[f'hit@{k}']:.3f}" for k in KS] + [f"{r['mrr@10']:.3f}", f"{lat['p50']:.0f}", f"{lat['p95']:.0f}"]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    hybrid = report["retrieval"].get("zhiku hybrid (RRF)", {}).get("latency_ms", {})
+    if hybrid:
+        stages = ", ".join(f"{k} {v['p50']:.1f}/{v['p95']:.1f}" for k, v in hybrid.items() if k != "total")
+        lines += ["", f"Hybrid latency per stage, p50/p95 ms: {stages}."]
+    if ref := report.get("refusals"):
+        lines += [
+            "",
+            f"Refusals at min_score {ref['min_score']}: {ref['refused']:.1%} of {len(es.refuse)} out-of-scope "
+            f"questions refused, {ref['false_refusals']:.1%} of answerable ones wrongly refused.",
+            "",
+            "| min_score | refused (out of scope) | false refusals |",
+            "|---|---|---|",
+        ]
+        lines += [f"| {s['min_score']} | {s['refused']:.1%} | {s['false_refusals']:.1%} |" for s in ref["sweep"]]
+    if multi := report.get("multiturn"):
+        lines += [
+            "",
+            f"Follow-up questions ({report['multiturn_dialogues']} dialogues), hit of the passage holding the "
+            "reference answer:",
+            "",
+            "| follow-up handling | hit@1 | hit@5 | hit@10 | token-F1 vs reference rewrite | rewrite time p50 |",
+            "|---|---|---|---|---|---|",
+        ]
+        for label, r in multi.items():
+            lines.append(
+                f"| {label} | {r['hit@1']:.3f} | {r['hit@5']:.3f} | {r['hit@10']:.3f} | {r['rewrite_f1']:.3f} "
+                f"| {r['rewrite_s_p50'] * 1000:.0f} ms |"
+            )
+    if ans := report.get("answers"):
+        lines += [
+            "",
+            f"Answers ({ans['questions']} questions, {report['llm']}): token-F1 {ans['token_f1']:.3f}, "
+            f"contains {ans['contains']:.1%}; evidence sentences token-F1 {ans['evidence_token_f1']:.3f}, "
+            f"contains {ans['evidence_contains']:.1%}; grounded {ans['grounded']}; time to first token "
+            f"p50 {ans['first_token_ms']['p50']:.0f} ms, p95 {ans['first_token_ms']['p95']:.0f} ms; "
+            f"generation p50 {ans['generate_ms']['p50']:.0f} ms.",
+        ]
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m bench.eval", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--set", type=Path, required=True, help="a QA set folder, e.g. ../shared/data/qa/domainrag")
+    ap.add_argument("--config", type=Path, default=ROOT / "config.yaml")
+    ap.add_argument("--limit", type=int, help="only the first N questions")
+    ap.add_argument("--answers", type=int, default=0, help="also run the LLM on the first N questions")
+    ap.add_argument("--skip-naive", action="store_true", help="leave the LangChain baseline out")
+    ap.add_argument("--skip-multiturn", action="store_true", help="leave the follow-up question comparison out")
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not (args.set / "corpus.jsonl").is_file():
+        print(f"no QA set at {args.set} (expected corpus.jsonl and questions.jsonl there)", file=sys.stderr)
+        return 2
+    es = load_set(args.set, args.limit)
+    work = RESULTS / "eval" / es.name
+    settings = load_settings(args.config, data_dir=work / "zhiku", kb=es.name)
+    names = write_corpus(es, work / "corpus")
+    kb = build_zhiku(settings, work / "corpus")
+    naive = None if args.skip_naive else build_naive(settings, work / "corpus", work / "naive")
+    report: dict[str, Any] = {
+        "set": es.name,
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "command": " ".join(["python -m bench.eval", *(argv if argv is not None else sys.argv[1:])]),
+        "embedding": kb.embedder.name,
+        "llm": settings.llm.model_path,
+        "retrieval_settings": settings.retrieval.model_dump(),
+        "chunks": kb.count(),
+        "load_average": os.getloadavg(),
+    }
+    report["retrieval"] = run_retrieval(es, settings, kb, naive, names)
+    if es.refuse:
+        report["refusals"] = run_refusals(es, settings, kb)
+    dialogues_file = args.set / "raw" / "eval_multiturn.jsonl"
+    if dialogues_file.is_file() and not args.skip_multiturn:
+        dialogues = read_jsonl(dialogues_file)
+        report["multiturn_dialogues"] = len(dialogues)
+        report["multiturn"] = run_multiturn(es, settings, kb, dialogues, names)
+    if args.answers:
+        report["answers"] = run_answers(es, settings, kb, args.answers)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"eval-{es.name}.json").write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    print(markdown(es, report))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

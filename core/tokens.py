@@ -1,0 +1,52 @@
+"""Words for keyword search: jieba for Chinese, word runs for everything else, lower-cased.
+
+Both the index and the query go through `words()`, so they always agree. Each jieba piece is split again on
+non-word characters, which leaves exactly the tokens SQLite's `unicode61` tokenizer sees when the words are
+joined with spaces (so "M6x1.0" is "m6x1" and "0" on both sides). Search mode (`cut_for_search`) adds the
+shorter words inside long ones: "数控车床" also yields "数控" and "车床", so a query cut differently still meets it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import cache
+from pathlib import Path
+
+_WORD = re.compile(r"\w+")
+STOPWORDS_FILE = Path(__file__).with_name("stopwords.txt")
+
+
+@cache
+def _jieba():  # type: ignore[no-untyped-def]
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)  # it announces its dictionary load on every start
+    jieba.initialize()
+    return jieba
+
+
+@cache
+def stopwords() -> frozenset[str]:
+    """Function words left out of queries: they match nearly every chunk and only slow the search down."""
+    lines = STOPWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(w.strip().lower() for w in lines if w.strip() and not w.startswith("#"))
+
+
+def words(text: str) -> list[str]:
+    out: list[str] = []
+    for piece in _jieba().cut_for_search(text.lower()):
+        out.extend(_WORD.findall(piece))
+    return out
+
+
+def index_text(text: str) -> str:
+    """What the keyword index stores for a text: its words joined by spaces."""
+    return " ".join(words(text))
+
+
+def query_words(text: str) -> list[str]:
+    """Distinct content words of a question, in order; all words when every one is a stopword."""
+    found = list(dict.fromkeys(words(text)))
+    content = [w for w in found if w not in stopwords()]
+    return content or found

@@ -1,0 +1,74 @@
+"""The answer pipeline's grounding decisions, in process, on a real KB (e5, Chroma, FTS5)."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from app.answer import AnswerService, AskOptions
+from app.services import open_kb
+from core.settings import Settings, load_settings
+from ingest.pipeline import ingest_paths
+from tests.conftest import FIXTURES, TEST_CONFIG
+
+
+class ScriptedLLM:
+    """Stands in for the LLM only where a real model's output cannot be chosen: these tests need one answer
+    that the documents support and one they do not. Real models answer in test_app_cli and test_chat_page."""
+
+    style = "chat"
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+
+    def stream_chat(self, messages: list[dict[str, str]]) -> Iterator[str]:
+        assert "[1]" in messages[-1]["content"]  # the numbered passages reach the prompt
+        yield from self.reply.split(" ")[:1] + [" " + w for w in self.reply.split(" ")[1:]]
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    settings = load_settings(TEST_CONFIG, data_dir=tmp_path_factory.mktemp("answer"))
+    ingest_paths(open_kb(settings), [str(FIXTURES / "pump_manual.pdf")], settings.ingest, 32)
+    return settings
+
+
+def ask(settings: Settings, reply: str, question: str = "How tight is the impeller nut?"):
+    service = AnswerService(settings, open_kb(settings), ScriptedLLM(reply))
+    events = list(service.stream(question, options=AskOptions(use_cache=False)))
+    return events, events[-1].data
+
+
+def test_a_supported_answer_is_kept_and_marked_supported(settings: Settings):
+    events, answer = ask(settings, "Tighten the impeller nut to 60 N·m [1].")
+    assert answer.grounded == "supported" and answer.flagged == []
+    assert answer.answer == "Tighten the impeller nut to 60 N·m [1]."
+    assert events[0].kind == "sources" and "replace" not in [e.kind for e in events]
+    assert answer.timings["first_token_ms"] > 0
+
+
+def test_a_wrong_number_is_flagged_and_the_answer_marked_partial(settings: Settings):
+    _, answer = ask(settings, "Tighten the impeller nut to 60 N·m [1]. The clearance is 0.9 mm.")
+    assert answer.grounded == "partial" and answer.flagged == ["The clearance is 0.9 mm."]
+
+
+def test_an_answer_with_nothing_supported_is_replaced_by_the_evidence(settings: Settings):
+    events, answer = ask(settings, "Bananas contain 12 potassium units.")
+    assert answer.grounded == "evidence_only"
+    assert events[-2].kind == "replace" and events[-2].data == answer.answer
+    assert "Bananas" not in answer.answer and "nothing in it was found in the passages" in answer.answer
+    assert answer.evidence and all(e.text in answer.answer for e in answer.evidence)
+    assert any("60 N·m" in e.text for e in answer.evidence)
+
+
+def test_the_json_gains_evidence_and_grounded_and_keeps_the_old_fields(settings: Settings):
+    _, answer = ask(settings, "Tighten the impeller nut to 60 N·m [1].")
+    payload = answer.to_json()
+    assert {"question", "answer", "sources", "timings"} <= set(payload)
+    assert payload["grounded"] == "supported" and payload["evidence"][0]["citation"] >= 1
+    assert {"source", "page", "text", "score"} <= set(payload["sources"][0])
+
+
+def test_a_chinese_question_gets_chinese_templates(settings: Settings):
+    service = AnswerService(settings, open_kb(settings), ScriptedLLM("unused"))
+    answer = service.ask("叶轮螺母拧紧力矩是多少？", options=AskOptions(evidence_only=True))
+    assert answer.grounded == "evidence_only" and answer.answer.startswith("文档原文")

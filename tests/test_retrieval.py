@@ -1,0 +1,70 @@
+"""Hybrid retrieval, filters, the relevance floor and evidence, through the real CLI (e5, Chroma, FTS5)."""
+
+from pathlib import Path
+
+from tests.conftest import json_lines, run_cli
+
+
+def search(kb_dir: Path, question: str, *flags: str, env: dict[str, str] | None = None) -> dict:
+    result = run_cli("app", "search", "--json", *flags, question, data_dir=kb_dir, env=env)
+    assert result.returncode == 0, result.stderr
+    (payload,) = json_lines(result.stdout)
+    return payload
+
+
+def test_an_exact_code_is_found_by_its_keyword(kb_dir: Path):
+    for code, file, page in [("DN65", "pump_manual.pdf", 1), ("VG220", "减速机说明.pdf", 2)]:
+        top = search(kb_dir, f"{code}?", "-k", "3")["sources"][0]
+        assert top["source"].endswith(file) and top["page"] == page
+        assert top["keyword_score"] > 0 and top["rank"] == 1 and code in top["text"]
+
+
+def test_keyword_and_vector_halves_alone_and_fused(kb_dir: Path):
+    keyword = search(kb_dir, "VG220", env={"ZHIKU_RETRIEVAL__MODE": "keyword"})["sources"]
+    assert len(keyword) == 1 and "VG220" in keyword[0]["text"]  # only chunks sharing a word
+    vector = search(kb_dir, "VG220", "-k", "4", env={"ZHIKU_RETRIEVAL__MODE": "vector"})["sources"]
+    assert len(vector) == 4 and all(s["keyword_score"] == 0 for s in vector)
+
+
+def test_filters_restrict_by_document_and_file_type(kb_dir: Path):
+    by_doc = search(kb_dir, "What is the maximum temperature?", "-k", "5", "--doc", "减速机说明.pdf")["sources"]
+    assert by_doc and {Path(s["source"]).name for s in by_doc} == {"减速机说明.pdf"}
+    by_type = search(kb_dir, "检查", "-k", "5", "--type", "txt")["sources"]
+    assert [Path(s["source"]).name for s in by_type] == ["冷却塔.txt"]
+    assert search(kb_dir, "pump", "--doc", "no-such-file.pdf")["sources"] == []
+
+
+def test_tags_given_at_ingest_restrict_questions(tmp_path: Path, docs_dir: Path):
+    assert run_cli("ingest", str(docs_dir / "pump_manual.pdf"), "--tag", "pumps", data_dir=tmp_path).returncode == 0
+    assert run_cli("ingest", str(docs_dir / "减速机说明.pdf"), "--tag", "gearboxes", data_dir=tmp_path).returncode == 0
+    tagged = search(tmp_path, "maximum temperature", "-k", "5", "--tag", "gearboxes")["sources"]
+    assert tagged and all(s["source"].endswith("减速机说明.pdf") for s in tagged)
+    listing = json_lines(run_cli("ingest", "list", "--json", data_dir=tmp_path).stdout)
+    assert {Path(r["path"]).name: r["tags"] for r in listing} == {
+        "pump_manual.pdf": ["pumps"],
+        "减速机说明.pdf": ["gearboxes"],
+    }
+
+
+def test_below_the_relevance_floor_the_answer_is_not_found_in_the_questions_language(kb_dir: Path):
+    env = {"ZHIKU_RETRIEVAL__MIN_SCORE": "0.99"}
+    for question, phrase in [
+        ("量子计算机的原理是什么？", "文档中没有找到"),
+        ("Who won the 1998 World Cup?", "Not found"),
+    ]:
+        result = run_cli("app", "ask", "--json", question, data_dir=kb_dir, env=env)
+        assert result.returncode == 0, result.stderr
+        (payload,) = json_lines(result.stdout)
+        assert payload["grounded"] == "not_found" and payload["answer"].startswith(phrase)
+        assert payload["sources"] and payload["evidence"] == []  # the closest passages are still shown
+    assert search(kb_dir, "pump", env=env)["relevant"] is False
+
+
+def test_evidence_only_quotes_the_documents_with_citations(kb_dir: Path):
+    result = run_cli("app", "ask", "--json", "--evidence-only", "齿轮箱换油周期是多少小时？", data_dir=kb_dir)
+    (payload,) = json_lines(result.stdout)
+    assert payload["grounded"] == "evidence_only"
+    best = payload["evidence"][0]
+    assert "2000" in best["text"] and best["source"].endswith("减速机说明.pdf") and best["page"] == 2
+    assert f"[{best['citation']}]" in payload["answer"] and best["text"] in payload["answer"]
+    assert payload["sources"][best["citation"] - 1]["page"] == 2
