@@ -103,6 +103,7 @@ class LocalLLM:
                 model_path=str(self.path),
                 n_ctx=settings.n_ctx,
                 n_threads=settings.n_threads or default_threads(),
+                n_threads_batch=settings.n_threads_batch or os.cpu_count() or 1,
                 verbose=False,
             )
         except ValueError as exc:

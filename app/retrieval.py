@@ -96,7 +96,7 @@ class Retriever:
         clock.lap("fetch")
         fused = rrf([[s.chunk_id for s in by_vector], [h.chunk_id for h in by_keyword]], self.settings.rrf_k)
         order = sorted((c for c in fused if c in known), key=lambda c: -fused[c])
-        return [replace(known[c], keyword_score=keyword_scores.get(c, 0.0)) for c in order]
+        return [replace(known[c], keyword_score=keyword_scores.get(c, 0.0), fused_score=fused[c]) for c in order]
 
     def _relevant(self, sources: list[Source]) -> bool:
         """The floor applies to the closest passage by cosine, wherever fusion ranked it."""

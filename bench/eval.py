@@ -212,19 +212,16 @@ def run_refusals(es: EvalSet, settings: Settings, kb: Any) -> dict[str, Any]:
 
     answerable = [best(q["question"]) for q in es.questions]
     refuse = [best(q["question"]) for q in es.refuse]
+
+    def share(scores: list[float], floor: float) -> float | None:
+        return sum(s < floor for s in scores) / len(scores) if scores else None
+
     floor = settings.retrieval.min_score
-    sweep = [
-        {
-            "min_score": t,
-            "refused": sum(s < t for s in refuse) / len(refuse),
-            "false_refusals": sum(s < t for s in answerable) / len(answerable),
-        }
-        for t in SWEEP
-    ]
+    sweep = [{"min_score": t, "refused": share(refuse, t), "false_refusals": share(answerable, t)} for t in SWEEP]
     return {
         "min_score": floor,
-        "refused": sum(s < floor for s in refuse) / len(refuse),
-        "false_refusals": sum(s < floor for s in answerable) / len(answerable),
+        "refused": share(refuse, floor),
+        "false_refusals": share(answerable, floor),
         "sweep": sweep,
         "scores": {"answerable": answerable, "refuse": refuse},
     }
@@ -342,15 +339,16 @@ def markdown(es: EvalSet, report: dict[str, Any]) -> str:
         stages = ", ".join(f"{k} {v['p50']:.1f}/{v['p95']:.1f}" for k, v in hybrid.items() if k != "total")
         lines += ["", f"Hybrid latency per stage, p50/p95 ms: {stages}."]
     if ref := report.get("refusals"):
+        pct: Callable[[float | None], str] = lambda v: "–" if v is None else f"{v:.1%}"  # noqa: E731
         lines += [
             "",
-            f"Refusals at min_score {ref['min_score']}: {ref['refused']:.1%} of {len(es.refuse)} out-of-scope "
-            f"questions refused, {ref['false_refusals']:.1%} of answerable ones wrongly refused.",
+            f"Refusals at min_score {ref['min_score']}: {pct(ref['refused'])} of {len(es.refuse)} out-of-scope "
+            f"questions refused, {pct(ref['false_refusals'])} of answerable ones wrongly refused.",
             "",
             "| min_score | refused (out of scope) | false refusals |",
             "|---|---|---|",
         ]
-        lines += [f"| {s['min_score']} | {s['refused']:.1%} | {s['false_refusals']:.1%} |" for s in ref["sweep"]]
+        lines += [f"| {s['min_score']} | {pct(s['refused'])} | {pct(s['false_refusals'])} |" for s in ref["sweep"]]
     if multi := report.get("multiturn"):
         lines += [
             "",
@@ -410,8 +408,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_average": os.getloadavg(),
     }
     report["retrieval"] = run_retrieval(es, settings, kb, naive, names)
-    if es.refuse:
-        report["refusals"] = run_refusals(es, settings, kb)
+    report["refusals"] = run_refusals(es, settings, kb)
     dialogues_file = args.set / "raw" / "eval_multiturn.jsonl"
     if dialogues_file.is_file() and not args.skip_multiturn:
         dialogues = read_jsonl(dialogues_file)

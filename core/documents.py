@@ -100,6 +100,7 @@ class Source:
     doc_id: str = ""
     heading: str = ""
     keyword_score: float = 0.0  # BM25 of the question's words; 0 when no word matched
+    fused_score: float = 0.0  # reciprocal rank fusion of the vector and keyword ranks
     rank: int = 0
 
     @classmethod
@@ -124,6 +125,7 @@ class Source:
             "chunk_id": self.chunk_id,
             "heading": self.heading,
             "keyword_score": round(self.keyword_score, 4),
+            "fused_score": round(self.fused_score, 5),
             "rank": self.rank,
         }
 

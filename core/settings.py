@@ -44,6 +44,7 @@ class LLMSettings(BaseModel):
     prompt_style: Literal["auto", "chat", "completion"] = "auto"
     n_ctx: int = Field(4096, ge=512)
     n_threads: int = Field(0, ge=0)
+    n_threads_batch: int = Field(0, ge=0)
     max_tokens: int = Field(256, ge=1)
     temperature: float = Field(0.0, ge=0.0)
     repeat_penalty: float = Field(1.1, ge=0.0)
@@ -80,7 +81,7 @@ class RetrievalSettings(BaseModel):
     candidates: int = Field(30, ge=1)
     rrf_k: int = Field(60, ge=1)
     rerank: Literal["none", "coverage", "cross-encoder"] = "none"
-    coverage_weight: float = Field(0.1, ge=0.0)
+    coverage_weight: float = Field(0.005, ge=0.0)
     reranker_model: str = ""
     min_score: float = Field(0.0, ge=-1.0, le=1.0)
 
