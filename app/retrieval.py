@@ -16,8 +16,10 @@ import numpy as np
 
 from app.rerank import Reranker
 from core.documents import Source
+from core.lang import detect_language
 from core.settings import RetrievalSettings
 from core.store import KnowledgeBase
+from core.tokens import query_words, words
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ class Retriever:
         ranked = self.reranker.rerank(query, candidates)[:k]
         clock.lap("rerank")
         sources = [replace(s, rank=i) for i, s in enumerate(ranked, 1)]
-        relevant = bool(sources) and self._relevant(sources)
+        relevant = bool(sources) and self._relevant(query, sources)
         return Found(sources, relevant, (time.perf_counter() - started) * 1000, clock.ms)
 
     def _candidates(self, query: str, vector: np.ndarray, doc_ids: list[str] | None, clock: StageClock) -> list[Source]:
@@ -98,6 +100,26 @@ class Retriever:
         order = sorted((c for c in fused if c in known), key=lambda c: -fused[c])
         return [replace(known[c], keyword_score=keyword_scores.get(c, 0.0), fused_score=fused[c]) for c in order]
 
-    def _relevant(self, sources: list[Source]) -> bool:
-        """The floor applies to the closest passage by cosine, wherever fusion ranked it."""
-        return max(s.score for s in sources) >= self.settings.min_score
+    def _relevant(self, query: str, sources: list[Source]) -> bool:
+        rs = self.settings
+        return relevance(query, sources, rs.relevance_coverage_weight, rs.cross_language_bonus) >= rs.min_relevance
+
+
+def relevance(query: str, sources: Sequence[Source], coverage_weight: float, cross_language_bonus: float) -> float:
+    """How well the best passage fits the question: its cosine plus a bonus for the share of the question's
+    words it contains. Cosine alone cannot separate an out-of-scope question from an in-scope one across
+    languages (e5 scores Chinese pairs higher than English ones); an out-of-scope question also shares few
+    words with any passage. Calibrated on rag5's out-of-scope questions: docs/benchmarks.md.
+
+    A passage in another language than the question (a Chinese question on an English manual) cannot share
+    its words, so it gets full credit for them, plus `cross_language_bonus` because e5 scores a right
+    cross-language pair lower than a right same-language one: refusing a good match is the worse mistake."""
+    terms = set(query_words(query))
+    lang = detect_language(query)
+
+    def bonus(text: str) -> float:
+        if detect_language(text) != lang:
+            return coverage_weight + cross_language_bonus
+        return coverage_weight * len(terms & set(words(text))) / len(terms) if terms else 0.0
+
+    return max((s.score + bonus(f"{s.heading}\n{s.text}") for s in sources), default=0.0)

@@ -14,7 +14,7 @@ What one run does (evaluation only; the QA sets live outside the project, see ..
    to the user (chunks, best first); a question scores at rank r when the r-th chunk comes from a gold passage.
    Reported: hit@1/5/10, MRR@10, p50/p95 latency per retrieval stage.
 4. Refusals, when the set has questions that must be refused (rag5's `raw/ood_questions.jsonl`): the share of
-   them Zhiku answers "not found" (its relevance floor, `retrieval.min_score`), and the share of answerable
+   them Zhiku answers "not found" (its relevance floor, `retrieval.min_relevance`), and the share of answerable
    questions it wrongly refuses, with a sweep over the floor so the threshold is chosen by measurement.
 5. With `--answers N`: the first N answerable questions through the whole `ask` (LLM included): token-F1 and
    contains-match of the answer and of the evidence sentences against the gold answer, the grounding states,
@@ -48,7 +48,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 RESULTS = ROOT / "bench" / "results"
 KS = (1, 5, 10)
 DEPTH = 10  # chunks retrieved per question for hit@10
-SWEEP = [round(x, 3) for x in np.arange(0.70, 0.931, 0.01)]
+SWEEP = [round(x, 3) for x in np.arange(0.84, 0.971, 0.01)]
 
 
 @dataclass
@@ -200,15 +200,16 @@ def run_retrieval(es: EvalSet, settings: Settings, kb: Any, naive: Any, names: d
 
 
 def run_refusals(es: EvalSet, settings: Settings, kb: Any) -> dict[str, Any]:
-    """The relevance signal (best passage's cosine) on answerable and must-refuse questions, swept."""
+    """The relevance signal (`app.retrieval.relevance`) on answerable and must-refuse questions, swept."""
     from app.rerank import make_reranker
-    from app.retrieval import Retriever
+    from app.retrieval import Retriever, relevance
 
     retriever = Retriever(kb, settings.retrieval, make_reranker(settings.retrieval))
+    rs = settings.retrieval
 
     def best(question: str) -> float:
-        found = retriever.search(question, settings.retrieval.top_k)
-        return max((s.score for s in found.sources), default=-1.0)
+        found = retriever.search(question, rs.top_k)
+        return relevance(question, found.sources, rs.relevance_coverage_weight, rs.cross_language_bonus)
 
     answerable = [best(q["question"]) for q in es.questions]
     refuse = [best(q["question"]) for q in es.refuse]
@@ -216,10 +217,10 @@ def run_refusals(es: EvalSet, settings: Settings, kb: Any) -> dict[str, Any]:
     def share(scores: list[float], floor: float) -> float | None:
         return sum(s < floor for s in scores) / len(scores) if scores else None
 
-    floor = settings.retrieval.min_score
-    sweep = [{"min_score": t, "refused": share(refuse, t), "false_refusals": share(answerable, t)} for t in SWEEP]
+    floor = settings.retrieval.min_relevance
+    sweep = [{"min_relevance": t, "refused": share(refuse, t), "false_refusals": share(answerable, t)} for t in SWEEP]
     return {
-        "min_score": floor,
+        "min_relevance": floor,
         "refused": share(refuse, floor),
         "false_refusals": share(answerable, floor),
         "sweep": sweep,
@@ -342,13 +343,13 @@ def markdown(es: EvalSet, report: dict[str, Any]) -> str:
         pct: Callable[[float | None], str] = lambda v: "–" if v is None else f"{v:.1%}"  # noqa: E731
         lines += [
             "",
-            f"Refusals at min_score {ref['min_score']}: {pct(ref['refused'])} of {len(es.refuse)} out-of-scope "
+            f"Refusals at min_relevance {ref['min_relevance']}: {pct(ref['refused'])} of {len(es.refuse)} out-of-scope "
             f"questions refused, {pct(ref['false_refusals'])} of answerable ones wrongly refused.",
             "",
-            "| min_score | refused (out of scope) | false refusals |",
+            "| min_relevance | refused (out of scope) | false refusals |",
             "|---|---|---|",
         ]
-        lines += [f"| {s['min_score']} | {pct(s['refused'])} | {pct(s['false_refusals'])} |" for s in ref["sweep"]]
+        lines += [f"| {s['min_relevance']} | {pct(s['refused'])} | {pct(s['false_refusals'])} |" for s in ref["sweep"]]
     if multi := report.get("multiturn"):
         lines += [
             "",

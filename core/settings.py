@@ -80,10 +80,12 @@ class RetrievalSettings(BaseModel):
     mode: Literal["hybrid", "vector", "keyword"] = "hybrid"
     candidates: int = Field(30, ge=1)
     rrf_k: int = Field(60, ge=1)
-    rerank: Literal["none", "coverage", "cross-encoder"] = "none"
+    rerank: Literal["none", "coverage", "cross-encoder"] = "coverage"
     coverage_weight: float = Field(0.005, ge=0.0)
     reranker_model: str = ""
-    min_score: float = Field(0.0, ge=-1.0, le=1.0)
+    min_relevance: float = Field(0.91, ge=-1.0, le=2.0)
+    relevance_coverage_weight: float = Field(0.1, ge=0.0)
+    cross_language_bonus: float = Field(0.05, ge=0.0)
 
 
 class AnswerSettings(BaseModel):

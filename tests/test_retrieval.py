@@ -47,7 +47,7 @@ def test_tags_given_at_ingest_restrict_questions(tmp_path: Path, docs_dir: Path)
 
 
 def test_below_the_relevance_floor_the_answer_is_not_found_in_the_questions_language(kb_dir: Path):
-    env = {"ZHIKU_RETRIEVAL__MIN_SCORE": "0.99"}
+    env = {"ZHIKU_RETRIEVAL__MIN_RELEVANCE": "1.5"}  # out of reach: every question is below the floor
     for question, phrase in [
         ("量子计算机的原理是什么？", "文档中没有找到"),
         ("Who won the 1998 World Cup?", "Not found"),
@@ -58,6 +58,13 @@ def test_below_the_relevance_floor_the_answer_is_not_found_in_the_questions_lang
         assert payload["grounded"] == "not_found" and payload["answer"].startswith(phrase)
         assert payload["sources"] and payload["evidence"] == []  # the closest passages are still shown
     assert search(kb_dir, "pump", env=env)["relevant"] is False
+
+
+def test_the_default_floor_refuses_an_unrelated_question_and_answers_a_related_one(kb_dir: Path):
+    unrelated = search(kb_dir, "Who won the football World Cup in 1998?")
+    assert unrelated["relevant"] is False and unrelated["evidence"] == []
+    assert search(kb_dir, "What must the impeller clearance be?")["relevant"] is True
+    assert search(kb_dir, "减速机油温不得超过多少度？")["relevant"] is True
 
 
 def test_evidence_only_quotes_the_documents_with_citations(kb_dir: Path):
