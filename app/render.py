@@ -19,6 +19,8 @@ def source_block(sources: list[Source], labels: dict[str, str]) -> str:
     for i, src in enumerate(sources, 1):
         summary = html.escape(f"[{i}] {src.label()} · {src.score:.2f}")
         body = html.escape(src.text).replace("\n", "<br>")
+        if src.also_in:
+            body += "<br><i>" + html.escape(labels["also_in"] + ", ".join(src.also_in)) + "</i>"
         items.append(f"<details><summary>{summary}</summary>\n\n<blockquote>{body}</blockquote>\n\n</details>")
     return f"\n\n**{labels['sources']}**\n\n" + "\n".join(items)
 

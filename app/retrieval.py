@@ -80,7 +80,7 @@ class Retriever:
         candidates = self._candidates(query, vector, doc_ids, clock)
         ranked = self.reranker.rerank(query, candidates)[:k]
         clock.lap("rerank")
-        sources = [replace(s, rank=i) for i, s in enumerate(ranked, 1)]
+        sources = [replace(s, rank=i, also_in=self._also_in(s)) for i, s in enumerate(ranked, 1)]
         relevant = bool(sources) and self._relevant(query, sources)
         return Found(sources, relevant, (time.perf_counter() - started) * 1000, clock.ms)
 
@@ -99,6 +99,11 @@ class Retriever:
         fused = rrf([[s.chunk_id for s in by_vector], [h.chunk_id for h in by_keyword]], self.settings.rrf_k)
         order = sorted((c for c in fused if c in known), key=lambda c: -fused[c])
         return [replace(known[c], keyword_score=keyword_scores.get(c, 0.0), fused_score=fused[c]) for c in order]
+
+    def _also_in(self, src: Source) -> tuple[str, ...]:
+        manifest = self.kb.manifest
+        paths = manifest.paths_of(src.doc_id) + manifest.twin_paths(src.chunk_id)
+        return tuple(dict.fromkeys(p for p in paths if p != src.source))
 
     def _relevant(self, query: str, sources: list[Source]) -> bool:
         rs = self.settings

@@ -26,6 +26,7 @@ LABELS = {
         "no_documents": "✗ 知识库为空",
         "unsupported": "无依据",
         "cached": "⚡ 相近问题的缓存回答（知识库未变）",
+        "also_in": "同样内容也见于：",
     },
     "en": {
         "title": "Zhiku · ask your documents",
@@ -53,5 +54,6 @@ LABELS = {
         "no_documents": "✗ the knowledge base is empty",
         "unsupported": "not supported",
         "cached": "⚡ cached answer to a near-identical question (knowledge base unchanged)",
+        "also_in": "The same text is also in: ",
     },
 }

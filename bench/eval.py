@@ -128,8 +128,12 @@ def build_naive(settings: Settings, folder: Path, persist: Path) -> Any:
     return store
 
 
-def rank_of(chunk_passages: list[str], gold: set[str]) -> int | None:
-    return next((i for i, pid in enumerate(chunk_passages, 1) if pid in gold), None)
+def rank_of(chunk_passages: list[str] | list[set[str]], gold: set[str]) -> int | None:
+    """Rank of the first chunk belonging to a gold passage; a chunk may belong to several (identical copies)."""
+    for i, pids in enumerate(chunk_passages, 1):
+        if (pids & gold) if isinstance(pids, set) else pids in gold:
+            return i
+    return None
 
 
 def summarise_ranks(ranks: list[int | None]) -> dict[str, float]:
@@ -170,11 +174,16 @@ def run_retrieval(es: EvalSet, settings: Settings, kb: Any, naive: Any, names: d
         return by_source.get(Path(source).name, "")
 
     results: dict[str, Any] = {}
+
+    def passages_of(src: Any) -> set[str]:
+        """The passage a chunk was cut from, and the identical passages stored once with it (`also_in`)."""
+        return {passage_of(p) for p in (src.source, *src.also_in)}
+
     for label, retriever in zhiku_retrievers(settings, kb).items():
         ranks, stages, totals = [], [], []
         for q in es.questions:
             found = retriever.search(q["question"], DEPTH)
-            ranks.append(rank_of([passage_of(s.source) for s in found.sources], set(map(str, q["gold_ids"]))))
+            ranks.append(rank_of([passages_of(s) for s in found.sources], set(map(str, q["gold_ids"]))))
             stages.append(found.stages_ms)
             totals.append(found.ms)
         stage_names = sorted({k for s in stages for k in s})
@@ -315,7 +324,7 @@ def run_multiturn(es: EvalSet, settings: Settings, kb: Any, dialogues: list[dict
             query = strategy(d["question"], history, d)
             seconds.append(time.perf_counter() - started)
             found = service.retriever.search(query, DEPTH)
-            chunk_passages = [by_source.get(Path(s.source).name, "") for s in found.sources]
+            chunk_passages = [{by_source.get(Path(p).name, "") for p in (s.source, *s.also_in)} for s in found.sources]
             ranks.append(rank_of(chunk_passages, silver_gold(d["ground_truth"], es.passages)))
             queries.append(query)
         f1 = statistics.fmean(token_f1(q, d["expected_query_rewrite"]) for q, d in zip(queries, dialogues, strict=True))

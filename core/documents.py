@@ -102,6 +102,9 @@ class Source:
     keyword_score: float = 0.0  # BM25 of the question's words; 0 when no word matched
     fused_score: float = 0.0  # reciprocal rank fusion of the vector and keyword ranks
     rank: int = 0
+    # Other files with the same text: copies of the whole document, or documents whose near-duplicate of this
+    # chunk was not stored. The passage is theirs too, so the citation names them.
+    also_in: tuple[str, ...] = ()
 
     @classmethod
     def from_chroma(cls, chunk_id: str, text: str, meta: dict[str, Any], similarity: float) -> Source:
@@ -127,11 +130,13 @@ class Source:
             "keyword_score": round(self.keyword_score, 4),
             "fused_score": round(self.fused_score, 5),
             "rank": self.rank,
+            "also_in": list(self.also_in),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Source:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+        fields = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**{**fields, "also_in": tuple(data.get("also_in", ()))})
 
     def label(self) -> str:
         return f"{self.source} · p.{self.page}" if self.page else self.source

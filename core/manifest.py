@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS dropped (  -- near-duplicate chunks not stored, kept 
 );
 CREATE INDEX IF NOT EXISTS dropped_kept ON dropped (kept_doc);
 CREATE INDEX IF NOT EXISTS dropped_doc ON dropped (doc_id);
+CREATE INDEX IF NOT EXISTS dropped_kept_id ON dropped (kept_id);
 CREATE TABLE IF NOT EXISTS tags (      -- labels given at ingestion (`--tag`), for restricting questions
     doc_id TEXT NOT NULL,
     tag TEXT NOT NULL,
@@ -234,6 +235,15 @@ class Manifest:
                 "UPDATE documents SET n_stored = n_stored + ? WHERE doc_id = ?",
                 (sum(1 for c in chunk_ids if c.startswith(doc_id + "-")), doc_id),
             )
+
+    def twin_paths(self, chunk_id: str) -> list[str]:
+        """Files holding a near-duplicate of this stored chunk (not stored themselves, cited through it)."""
+        rows = self._db.execute(
+            "SELECT DISTINCT f.path FROM dropped d JOIN files f ON f.doc_id = d.doc_id WHERE d.kept_id = ?"
+            " ORDER BY f.path",
+            (chunk_id,),
+        )
+        return [r["path"] for r in rows]
 
     def count_dropped(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM dropped").fetchone()[0])

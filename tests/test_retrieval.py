@@ -75,3 +75,13 @@ def test_evidence_only_quotes_the_documents_with_citations(kb_dir: Path):
     assert "2000" in best["text"] and best["source"].endswith("减速机说明.pdf") and best["page"] == 2
     assert f"[{best['citation']}]" in payload["answer"] and best["text"] in payload["answer"]
     assert payload["sources"][best["citation"] - 1]["page"] == 2
+
+
+def test_a_passage_stored_once_names_every_file_that_holds_it(tmp_path: Path, docs_dir: Path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "pump.pdf").write_bytes((docs_dir / "pump_manual.pdf").read_bytes())
+    (folder / "pump copy.pdf").write_bytes((docs_dir / "pump_manual.pdf").read_bytes())
+    assert run_cli("ingest", str(folder), data_dir=tmp_path / "data").returncode == 0
+    top = search(tmp_path / "data", "impeller clearance")["sources"][0]
+    assert {Path(top["source"]).name, *(Path(p).name for p in top["also_in"])} == {"pump.pdf", "pump copy.pdf"}
