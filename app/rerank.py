@@ -13,7 +13,6 @@ from typing import Protocol
 from core.documents import Source
 from core.errors import ConfigError, ModelNotFoundError
 from core.settings import RetrievalSettings
-from core.tokens import query_words, words
 
 
 class Reranker(Protocol):
@@ -40,15 +39,8 @@ class WordCoverage:
         self.weight = weight
 
     def rerank(self, query: str, candidates: Sequence[Source]) -> list[Source]:
-        terms = set(query_words(query))
-        if not terms:
-            return list(candidates)
-
-        def value(src: Source) -> float:
-            present = terms & set(words(f"{src.heading}\n{src.text}"))
-            return src.fused_score + self.weight * len(present) / len(terms)
-
-        return sorted(candidates, key=value, reverse=True)
+        """Uses `Source.coverage`, which the retriever computed from the words stored at ingestion."""
+        return sorted(candidates, key=lambda s: s.fused_score + self.weight * s.coverage, reverse=True)
 
 
 class CrossEncoderReranker:

@@ -101,6 +101,7 @@ class Source:
     heading: str = ""
     keyword_score: float = 0.0  # BM25 of the question's words; 0 when no word matched
     fused_score: float = 0.0  # reciprocal rank fusion of the vector and keyword ranks
+    coverage: float = 0.0  # share of the question's content words found in the passage (heading included)
     rank: int = 0
     # Other files with the same text: copies of the whole document, or documents whose near-duplicate of this
     # chunk was not stored. The passage is theirs too, so the citation names them.
@@ -129,6 +130,7 @@ class Source:
             "heading": self.heading,
             "keyword_score": round(self.keyword_score, 4),
             "fused_score": round(self.fused_score, 5),
+            "coverage": round(self.coverage, 3),
             "rank": self.rank,
             "also_in": list(self.also_in),
         }

@@ -96,6 +96,17 @@ class LexicalIndex:
         params.append(k)
         return [Hit(chunk_id, -float(score)) for chunk_id, score in self._db.execute(sql, params)]
 
+    def words_of(self, chunk_ids: Sequence[str]) -> dict[str, str]:
+        """The stored words of these chunks: reranking and the relevance floor reuse them instead of jieba."""
+        if not chunk_ids:
+            return {}
+        rows = self._db.execute(
+            "SELECT r.chunk_id, w.words FROM chunk_rows r JOIN chunk_words w ON w.rowid = r.rowid"
+            f" WHERE r.chunk_id IN ({','.join('?' * len(chunk_ids))})",
+            list(chunk_ids),
+        )
+        return {chunk_id: text_words for chunk_id, text_words in rows}
+
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM chunk_rows").fetchone()[0])
 

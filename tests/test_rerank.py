@@ -1,5 +1,6 @@
 """Reranking: the cross-encoder code path and the no-model coverage rerank."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,13 @@ def test_a_missing_or_unset_reranker_model_is_a_clear_error(tmp_path: Path):
         make_reranker(RetrievalSettings(rerank="cross-encoder", reranker_model=str(tmp_path / "nothing")))
 
 
-def test_coverage_rerank_lifts_the_passage_holding_all_the_question_words():
-    ranked = WordCoverage(0.1).rerank("impeller nut torque", CANDIDATES)
-    assert ranked[0].chunk_id == "a-1"
-    assert WordCoverage(0.1).rerank("？", CANDIDATES) == CANDIDATES  # no words to cover: order kept
+def test_coverage_rerank_reorders_near_ties_and_keeps_clear_wins():
+    near_tie = [
+        replace(CANDIDATES[0], fused_score=1 / 61, coverage=0.3),
+        replace(CANDIDATES[1], fused_score=1 / 62, coverage=1.0),  # all the question's words
+        replace(CANDIDATES[2], fused_score=1 / 63, coverage=0.0),
+    ]
+    assert [c.chunk_id for c in WordCoverage(0.005).rerank("q", near_tie)] == ["a-1", "a-0", "b-0"]
+    clear = [replace(near_tie[0], fused_score=2 / 61), *near_tie[1:]]  # first in both lists
+    assert WordCoverage(0.005).rerank("q", clear)[0].chunk_id == "a-0"
+    assert WordCoverage(0.005).rerank("q", CANDIDATES) == CANDIDATES  # nothing to go by: order kept
