@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -19,7 +19,7 @@ import numpy as np
 
 from app import prompts
 from app.answer_cache import AnswerCache, fingerprint
-from app.evidence import Evidence, check_grounding, pick_evidence
+from app.evidence import Evidence, check_grounding, focus, pick_evidence
 from app.llm import LLM, make_llm
 from app.memory import Turn, recent, rewrite_query
 from app.rerank import make_reranker
@@ -241,6 +241,8 @@ class AnswerService:
 
     def _generate(self, question: str, sources: list[Source], history: list[Turn], lang: str) -> Iterator[str]:
         pdir = self.settings.prompts_dir
+        if self.settings.llm.context_focus:
+            sources = [replace(s, text=focus(s.text, question)) for s in sources]
         context = prompts.format_context(sources, self.settings.llm.context_chars)
         if self.llm.style == "chat":
             yield from self.llm.stream_chat(prompts.chat_messages(pdir, lang, question, context, history))

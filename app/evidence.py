@@ -71,6 +71,25 @@ def pick_evidence(question: str, sources: list[Source], n: int) -> list[Evidence
     return (matching or [e for *_, e in scored[:1]])[:n]
 
 
+def focus(text: str, question: str, neighbours: int = 1) -> str:
+    """The passage cut to the sentences that share a word with the question, with `neighbours` sentences on
+    each side, gaps marked "…". A shorter prompt is a faster first token on a CPU; a passage with no such
+    sentence is kept whole (it was retrieved for its meaning, not its words)."""
+    terms = set(query_words(question))
+    parts = [p.strip() for p in _SENTENCE_END.split(text) if p and p.strip()]
+    hits = [i for i, part in enumerate(parts) if terms & set(words(part))]
+    if not hits:
+        return text
+    keep = sorted({j for i in hits for j in range(i - neighbours, i + neighbours + 1) if 0 <= j < len(parts)})
+    out, last = [], -1
+    for j in keep:
+        if last >= 0 and j != last + 1:
+            out.append("…")
+        out.append(parts[j])
+        last = j
+    return " ".join(out)
+
+
 def _content(sentence: str) -> set[str]:
     return {w for w in words(sentence) if w not in stopwords()}
 

@@ -49,6 +49,7 @@ class LLMSettings(BaseModel):
     temperature: float = Field(0.0, ge=0.0)
     repeat_penalty: float = Field(1.1, ge=0.0)
     context_chars: int = Field(2400, ge=200)
+    context_focus: bool = False
     fetch_timeout_s: float = Field(20.0, gt=0)
 
 

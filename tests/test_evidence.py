@@ -1,6 +1,6 @@
 """Evidence sentences and the grounding check (lexical, so these run without a model)."""
 
-from app.evidence import check_grounding, pick_evidence, sentences
+from app.evidence import check_grounding, focus, pick_evidence, sentences
 from core.documents import Source
 
 PASSAGES = [
@@ -39,3 +39,11 @@ def test_a_wrong_number_or_an_invented_claim_is_flagged():
     assert wrong.state == "unsupported" and wrong.flagged == ["The spindle is rated at 60 N·m [2]."]
     mixed = check_grounding("Grease the bearings every 500 h [2]. Use synthetic oil from Brand X only.", PASSAGES, 0.6)
     assert mixed.state == "partial" and mixed.flagged == ["Use synthetic oil from Brand X only."]
+
+
+def test_focus_keeps_the_sentences_around_the_question_words_and_marks_gaps():
+    text = "第一句无关。主轴扭矩为 60 N·m。第三句相邻。第四句无关。第五句无关。第六句无关。润滑每 2000 小时。"
+    assert focus(text, "主轴扭矩？") == "第一句无关。 主轴扭矩为 60 N·m。 第三句相邻。"
+    assert focus(text, "主轴扭矩和润滑？").count("…") == 1
+    assert focus(text, "润滑？") == "第六句无关。 润滑每 2000 小时。"
+    assert focus("Nothing relevant here. Or here.", "torque") == "Nothing relevant here. Or here."  # kept whole
