@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from core import sqlite
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -39,12 +40,9 @@ def fingerprint(*parts: Any) -> str:
 
 class AnswerCache:
     def __init__(self, path: Path, min_similarity: float, max_entries: int) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.min_similarity = min_similarity
         self.max_entries = max_entries
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+        self._db = sqlite.connect(path, SCHEMA)
 
     def lookup(self, kb: str, version: str, fp: str, vector: np.ndarray) -> tuple[dict[str, Any], float] | None:
         """The stored answer JSON closest to `vector` and its cosine, if one is close enough."""
@@ -61,20 +59,16 @@ class AnswerCache:
         return json.loads(rows[best][1]), float(sims[best])
 
     def store(self, kb: str, version: str, fp: str, question: str, vector: np.ndarray, answer: dict[str, Any]) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-        self._db.execute("DELETE FROM answers WHERE kb = ? AND kb_version != ?", (kb, version))  # unreachable now
-        self._db.execute(
-            "INSERT INTO answers (kb, kb_version, fingerprint, question, vector, answer, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (kb, version, fp, question, np.asarray(vector, dtype=np.float32).tobytes(),
-             json.dumps(answer, ensure_ascii=False), time.time()),
-        )  # fmt: skip
-        self._db.execute(
-            "DELETE FROM answers WHERE kb = ? AND id NOT IN"
-            " (SELECT id FROM answers WHERE kb = ? ORDER BY created_at DESC, id DESC LIMIT ?)",
-            (kb, kb, self.max_entries),
-        )
-        self._db.execute("COMMIT")
-
-    def count(self, kb: str) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM answers WHERE kb = ?", (kb,)).fetchone()[0])
+        with sqlite.transaction(self._db) as db:
+            db.execute("DELETE FROM answers WHERE kb = ? AND kb_version != ?", (kb, version))  # unreachable now
+            db.execute(
+                "INSERT INTO answers (kb, kb_version, fingerprint, question, vector, answer, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (kb, version, fp, question, np.asarray(vector, dtype=np.float32).tobytes(),
+                 json.dumps(answer, ensure_ascii=False), time.time()),
+            )  # fmt: skip
+            db.execute(
+                "DELETE FROM answers WHERE kb = ? AND id NOT IN"
+                " (SELECT id FROM answers WHERE kb = ? ORDER BY created_at DESC, id DESC LIMIT ?)",
+                (kb, kb, self.max_entries),
+            )

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.memory import Turn
+from core import sqlite
 from core.errors import ZhikuError
 
 SCHEMA = """
@@ -54,12 +55,7 @@ def _now() -> str:
 
 class ConversationStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(SCHEMA)
+        self._db = sqlite.connect(path, SCHEMA, "foreign_keys=ON")
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> ConversationStore:
@@ -104,17 +100,16 @@ class ConversationStore:
         conversation = self.get(conversation_id, owner)
         if conversation is None:
             raise ZhikuError(f"no conversation {conversation_id!r}")
-        self._db.execute("BEGIN IMMEDIATE")
-        n = self._db.execute("SELECT COUNT(*) FROM turns WHERE conversation_id = ?", (conversation_id,)).fetchone()[0]
-        self._db.execute(
-            "INSERT INTO turns (conversation_id, n, question, answer, created_at) VALUES (?, ?, ?, ?, ?)",
-            (conversation_id, n, turn.question, turn.answer, _now()),
-        )
         title = conversation.title or turn.question.strip()[:TITLE_CHARS]
-        self._db.execute(
-            "UPDATE conversations SET title = ?, updated_at = ? WHERE id = ?", (title, _now(), conversation_id)
-        )
-        self._db.execute("COMMIT")
+        with sqlite.transaction(self._db) as db:
+            n = db.execute("SELECT COUNT(*) FROM turns WHERE conversation_id = ?", (conversation_id,)).fetchone()[0]
+            db.execute(
+                "INSERT INTO turns (conversation_id, n, question, answer, created_at) VALUES (?, ?, ?, ?, ?)",
+                (conversation_id, n, turn.question, turn.answer, _now()),
+            )
+            db.execute(
+                "UPDATE conversations SET title = ?, updated_at = ? WHERE id = ?", (title, _now(), conversation_id)
+            )
 
     def list(self, owner: str = "", kb: str | None = None) -> list[Conversation]:
         sql, params = "SELECT * FROM conversations WHERE owner = ?", [owner]

@@ -128,6 +128,16 @@ def build_naive(settings: Settings, folder: Path, persist: Path) -> Any:
     return store
 
 
+def passage_of(source: str, names: dict[str, str]) -> str:
+    """The corpus passage a file written by `write_corpus` holds ("" for any other file)."""
+    return names.get(Path(source).name, "")
+
+
+def passages_of(src: Any, names: dict[str, str]) -> set[str]:
+    """The passage a chunk was cut from, and the identical passages stored once with it (`also_in`)."""
+    return {passage_of(p, names) for p in (src.source, *src.also_in)}
+
+
 def rank_of(chunk_passages: list[str] | list[set[str]], gold: set[str]) -> int | None:
     """Rank of the first chunk belonging to a gold passage; a chunk may belong to several (identical copies)."""
     for i, pids in enumerate(chunk_passages, 1):
@@ -168,22 +178,13 @@ def zhiku_retrievers(settings: Settings, kb: Any) -> dict[str, Any]:
 
 
 def run_retrieval(es: EvalSet, settings: Settings, kb: Any, naive: Any, names: dict[str, str]) -> dict[str, Any]:
-    by_source = {f"{n}": pid for n, pid in names.items()}
-
-    def passage_of(source: str) -> str:
-        return by_source.get(Path(source).name, "")
-
     results: dict[str, Any] = {}
-
-    def passages_of(src: Any) -> set[str]:
-        """The passage a chunk was cut from, and the identical passages stored once with it (`also_in`)."""
-        return {passage_of(p) for p in (src.source, *src.also_in)}
 
     for label, retriever in zhiku_retrievers(settings, kb).items():
         ranks, stages, totals = [], [], []
         for q in es.questions:
             found = retriever.search(q["question"], DEPTH)
-            ranks.append(rank_of([passages_of(s) for s in found.sources], set(map(str, q["gold_ids"]))))
+            ranks.append(rank_of([passages_of(s, names) for s in found.sources], set(map(str, q["gold_ids"]))))
             stages.append(found.stages_ms)
             totals.append(found.ms)
         stage_names = sorted({k for s in stages for k in s})
@@ -199,7 +200,7 @@ def run_retrieval(es: EvalSet, settings: Settings, kb: Any, naive: Any, names: d
             t0 = time.perf_counter()
             docs = naive.similarity_search(q["question"], k=DEPTH)
             totals.append((time.perf_counter() - t0) * 1000)
-            ranks.append(rank_of([passage_of(d.metadata["source"]) for d in docs], set(map(str, q["gold_ids"]))))
+            ranks.append(rank_of([passage_of(d.metadata["source"], names) for d in docs], set(map(str, q["gold_ids"]))))
         results["naive LangChain (vector, 4000/200)"] = {
             **summarise_ranks(ranks),
             "ranks": ranks,
@@ -216,12 +217,18 @@ def run_refusals(es: EvalSet, settings: Settings, kb: Any) -> dict[str, Any]:
     retriever = Retriever(kb, settings.retrieval, make_reranker(settings.retrieval))
     rs = settings.retrieval
 
-    def best(question: str) -> float:
+    def best(question: str) -> tuple[float, float]:
+        """(relevance, the best passage's share of the question's words)."""
         found = retriever.search(question, rs.top_k)
-        return relevance(question, found.sources, rs.relevance_coverage_weight, rs.cross_language_bonus)
+        score = relevance(question, found.sources, rs.relevance_coverage_weight, rs.cross_language_bonus)
+        return score, max((src.coverage for src in found.sources), default=0.0)
 
-    answerable = [best(q["question"]) for q in es.questions]
-    refuse = [best(q["question"]) for q in es.refuse]
+    answerable_pairs = [best(q["question"]) for q in es.questions]
+    refuse_pairs = [best(q["question"]) for q in es.refuse]
+    answerable, refuse = [r for r, _ in answerable_pairs], [r for r, _ in refuse_pairs]
+
+    def mean_coverage(pairs: list[tuple[float, float]]) -> float | None:
+        return statistics.fmean(c for _, c in pairs) if pairs else None
 
     def share(scores: list[float], floor: float) -> float | None:
         return sum(s < floor for s in scores) / len(scores) if scores else None
@@ -233,6 +240,7 @@ def run_refusals(es: EvalSet, settings: Settings, kb: Any) -> dict[str, Any]:
         "refused": share(refuse, floor),
         "false_refusals": share(answerable, floor),
         "sweep": sweep,
+        "best_coverage_mean": {"answerable": mean_coverage(answerable_pairs), "refuse": mean_coverage(refuse_pairs)},
         "scores": {"answerable": answerable, "refuse": refuse},
     }
 
@@ -306,7 +314,6 @@ def run_multiturn(es: EvalSet, settings: Settings, kb: Any, dialogues: list[dict
     from app.memory import Turn, retrieval_query, rewrite_query
 
     service = AnswerService(settings, kb)
-    by_source = {n: pid for n, pid in names.items()}
     rule_chars = settings.memory.followup_max_chars
     strategies: dict[str, Callable[[str, list[Turn], dict[str, Any]], str]] = {
         "question alone": lambda q, h, d: q,
@@ -324,7 +331,7 @@ def run_multiturn(es: EvalSet, settings: Settings, kb: Any, dialogues: list[dict
             query = strategy(d["question"], history, d)
             seconds.append(time.perf_counter() - started)
             found = service.retriever.search(query, DEPTH)
-            chunk_passages = [{by_source.get(Path(p).name, "") for p in (s.source, *s.also_in)} for s in found.sources]
+            chunk_passages = [passages_of(s, names) for s in found.sources]
             ranks.append(rank_of(chunk_passages, silver_gold(d["ground_truth"], es.passages)))
             queries.append(query)
         f1 = statistics.fmean(token_f1(q, d["expected_query_rewrite"]) for q, d in zip(queries, dialogues, strict=True))
@@ -353,7 +360,9 @@ def markdown(es: EvalSet, report: dict[str, Any]) -> str:
         lines += [
             "",
             f"Refusals at min_relevance {ref['min_relevance']}: {pct(ref['refused'])} of {len(es.refuse)} out-of-scope "
-            f"questions refused, {pct(ref['false_refusals'])} of answerable ones wrongly refused.",
+            f"questions refused, {pct(ref['false_refusals'])} of answerable ones wrongly refused. The best passage "
+            f"holds {pct(ref['best_coverage_mean']['answerable'])} of an answerable question's words on average, "
+            f"{pct(ref['best_coverage_mean']['refuse'])} of an out-of-scope one's.",
             "",
             "| min_relevance | refused (out of scope) | false refusals |",
             "|---|---|---|",

@@ -12,11 +12,13 @@ by document, and `check` compares them.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from core import sqlite
 from core.tokens import query_words
 
 SCHEMA = """
@@ -39,11 +41,8 @@ class Hit:
 
 class LexicalIndex:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+        self._db = sqlite.connect(path, SCHEMA)
 
     def close(self) -> None:
         self._db.close()
@@ -52,31 +51,21 @@ class LexicalIndex:
         """(chunk_id, doc_id, words) rows, words from `core.tokens.index_text`; a chunk id already present is
         replaced, as Chroma's upsert does."""
         rows = list(rows)
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            self._delete_ids([r[0] for r in rows])
+        with sqlite.transaction(self._db) as db:
+            self._delete_where(db, "chunk_id IN (SELECT value FROM json_each(?))", json.dumps([r[0] for r in rows]))
             for chunk_id, doc_id, text_words in rows:
-                cur = self._db.execute("INSERT INTO chunk_rows (chunk_id, doc_id) VALUES (?, ?)", (chunk_id, doc_id))
-                self._db.execute("INSERT INTO chunk_words (rowid, words) VALUES (?, ?)", (cur.lastrowid, text_words))
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
-
-    def _delete_ids(self, chunk_ids: Sequence[str]) -> None:
-        for chunk_id in chunk_ids:
-            row = self._db.execute("SELECT rowid FROM chunk_rows WHERE chunk_id = ?", (chunk_id,)).fetchone()
-            if row:
-                self._db.execute("DELETE FROM chunk_words WHERE rowid = ?", (row[0],))
-                self._db.execute("DELETE FROM chunk_rows WHERE rowid = ?", (row[0],))
+                cur = db.execute("INSERT INTO chunk_rows (chunk_id, doc_id) VALUES (?, ?)", (chunk_id, doc_id))
+                db.execute("INSERT INTO chunk_words (rowid, words) VALUES (?, ?)", (cur.lastrowid, text_words))
 
     def delete_document(self, doc_id: str) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-        self._db.execute(
-            "DELETE FROM chunk_words WHERE rowid IN (SELECT rowid FROM chunk_rows WHERE doc_id = ?)", (doc_id,)
-        )
-        self._db.execute("DELETE FROM chunk_rows WHERE doc_id = ?", (doc_id,))
-        self._db.execute("COMMIT")
+        with sqlite.transaction(self._db) as db:
+            self._delete_where(db, "doc_id = ?", doc_id)
+
+    @staticmethod
+    def _delete_where(db: sqlite3.Connection, condition: str, param: str) -> None:
+        """The words go first, by the row ids the condition picks, then the rows."""
+        db.execute(f"DELETE FROM chunk_words WHERE rowid IN (SELECT rowid FROM chunk_rows WHERE {condition})", (param,))
+        db.execute(f"DELETE FROM chunk_rows WHERE {condition}", (param,))
 
     def search(self, query: str, k: int, doc_ids: Sequence[str] | None = None) -> list[Hit]:
         """Chunks that share a content word with the query, best BM25 first; `doc_ids` restricts the documents."""

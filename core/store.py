@@ -123,15 +123,14 @@ class KnowledgeBase:
             embeddings=np.asarray(vectors, dtype=np.float32),
         )
         self.lexical.add((c.id, c.doc_id, c.words or index_text(c.keyword_text())) for c in chunks)
-        self._changed()
-
-    def _changed(self) -> None:
-        """A new version id on every write: answers cached for the old contents stop matching."""
-        self.manifest.set_meta("version", uuid.uuid4().hex)
 
     @property
     def version(self) -> str:
+        """Changes whenever the contents may have: answers cached for an older version are not reused."""
         return self.manifest.get_meta("version")
+
+    def _new_version(self) -> None:
+        self.manifest.set_meta("version", uuid.uuid4().hex)
 
     def nearest(self, vectors: np.ndarray) -> list[tuple[str, float]]:
         """(id, cosine similarity) of the stored chunk closest to each vector; ("", -1) in an empty KB."""
@@ -148,7 +147,6 @@ class KnowledgeBase:
         for start in range(0, len(ids), _PAGE):
             self._collection.delete(ids=ids[start : start + _PAGE])
         self.lexical.delete_document(doc_id)
-        self._changed()
 
     def set_source(self, doc_id: str, n_chunks: int, source: str) -> None:
         """When a document's cited name is deleted but another name remains, cite the remaining one."""
@@ -158,7 +156,6 @@ class KnowledgeBase:
             if found["ids"]:
                 metas = [{**m, "source": source} for m in found["metadatas"]]
                 self._collection.update(ids=found["ids"], metadatas=metas)
-        self._changed()
 
     def chunk_ids(self) -> set[str]:
         return {i for batch in self.walk(include=[]) for i in batch["ids"]}
@@ -194,8 +191,6 @@ class KnowledgeBase:
         ]
 
     def keyword_search(self, query: str, k: int, doc_ids: Sequence[str] | None = None) -> list[Hit]:
-        if self.count() == 0:
-            return []
         return self.lexical.search(query, k, doc_ids)
 
     def fetch(self, chunk_ids: Sequence[str], vector: np.ndarray) -> list[Source]:
@@ -224,8 +219,12 @@ class KnowledgeBase:
             if not self.manifest.get_meta("collection"):
                 self.manifest.set_meta("collection", collection_name(self.name))
                 self.manifest.set_meta("embedding_model", self.embedder.name)
-            self.recover()
-            yield self
+            self._new_version()  # on entry too: a writer killed half-way has changed the contents
+            try:
+                self.recover()
+                yield self
+            finally:
+                self._new_version()
 
     def _refuse_legacy(self) -> None:
         """Zhiku 0.1 kept no manifest; writing new ids beside its chunks would duplicate every document."""
@@ -267,7 +266,6 @@ class KnowledgeBase:
             ids, metas = [t.chunk_id for t in batch], [t.metadata for t in batch]
             self.lexical.add(lexical_rows(ids, [t.text for t in batch], metas))
             self.manifest.restored([t.chunk_id for t in batch])
-            self._changed()
 
     def forget_file(self, path: str) -> None:
         """Remove one name; its document goes too when no other name has the same content."""
@@ -330,7 +328,6 @@ class KnowledgeBase:
             self.manifest.set_embedding_model(self.embedder.name)
         self._drop_collection(old_name)
         self.__dict__.pop("_collection", None)
-        self._changed()
         return done
 
     def _drop_collection(self, name: str) -> None:
