@@ -66,6 +66,7 @@ class IngestSettings(BaseModel):
     max_file_mb: float = Field(200.0, gt=0)
     max_unpacked_mb: float = Field(500.0, gt=0)
     workers: int = Field(0, ge=0)
+    parse_while_embedding: bool = False
     near_duplicate_threshold: float = Field(0.98, ge=0.0, le=1.0)
 
     def password_for(self, path: Path) -> str | None:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Event
 from pathlib import Path
 
 from core.documents import Chunk
@@ -42,12 +43,16 @@ class Parsed:
 
 PARSE_NICENESS = 10
 _pages_read: Queue | None = None  # in a worker process: where page progress goes
+_gate: Event | None = None  # in a worker process: set while the main process lets parsing run
 
 
-def init_worker(pages_read: Queue, ocr_threads: int, parent: int) -> None:
-    """`parent` is the ingesting process's pid, passed in: by the time a slow worker starts, it may be gone."""
-    global _pages_read
-    _pages_read = pages_read
+def init_worker(pages_read: Queue, gate: Event, ocr_threads: int, parent: int) -> None:
+    """`parent` is the ingesting process's pid, passed in: by the time a slow worker starts, it may be gone.
+
+    `gate` pauses the worker between pages while the main process embeds (`ingest.parse_while_embedding`).
+    """
+    global _pages_read, _gate
+    _pages_read, _gate = pages_read, gate
     set_threads(ocr_threads)
     # Parsing is background work for the embedder, whose threads wait for each other at every step: a core
     # taken from one of them stalls both. At a lower priority the workers use what the embedder leaves.
@@ -67,11 +72,11 @@ def parse_file(job: ParseJob, settings: IngestSettings, on_page: Callable[[str],
 
     Each page read is reported to `on_page` (in-process) or to the worker's queue, for the progress bar.
     """
-    queue = _pages_read
-    hook = on_page or (queue.put_nowait if queue is not None else None)
+    hook = on_page or _worker_hook
     try:
         with page_progress(hook):
             pages = load_pages(job.path, settings)
+        _wait_for_turn()
         chunks = split_pages(
             pages,
             source=job.source,
@@ -80,9 +85,22 @@ def parse_file(job: ParseJob, settings: IngestSettings, on_page: Callable[[str],
             chunk_size=settings.chunk_size,
             chunk_overlap=settings.chunk_overlap,
         )
+        _wait_for_turn()
         chunks = [replace(c, words=index_text(c.keyword_text())) for c in chunks]
     except (ZhikuError, OSError) as exc:
         return Parsed(job, error=str(exc) or type(exc).__name__)
     except Exception as exc:
         return Parsed(job, error=f"unexpected {type(exc).__name__}: {exc}")
     return Parsed(job, chunks=chunks, pages=len(pages))
+
+
+def _wait_for_turn() -> None:
+    if _gate is not None:
+        _gate.wait()
+
+
+def _worker_hook(kind: str) -> None:
+    """After each page: report it, then wait while the main process embeds."""
+    if _pages_read is not None:
+        _pages_read.put_nowait(kind)
+    _wait_for_turn()

@@ -209,13 +209,20 @@ class Ingestion:
                 yield parse_file(job, self.settings, self._page_read)
             return
         context = multiprocessing.get_context("spawn")  # the parent holds model threads: fork is unsafe
-        pages_read = context.Queue()
+        pages_read, gate = context.Queue(), context.Event()
+        gate.set()
+        pause = gate.clear if not self.settings.parse_while_embedding else lambda: None
         ocr_threads = max(1, (os.cpu_count() or 1) // workers)
-        init_args = (pages_read, ocr_threads, os.getpid())
+        init_args = (pages_read, gate, ocr_threads, os.getpid())
         with ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker, initargs=init_args) as pool:
-            for parsed in _windowed(pool, jobs, self.settings, 2 * workers, lambda: self._drain(pages_read)):
-                self._drain(pages_read)
-                yield parsed
+            try:
+                ahead = _windowed(pool, jobs, self.settings, 2 * workers, lambda: self._drain(pages_read), gate.set)
+                for parsed in ahead:
+                    self._drain(pages_read)
+                    pause()  # the document is embedded next: the workers wait at their next page
+                    yield parsed
+            finally:
+                gate.set()  # paused workers would never finish, and the pool's exit waits for them
 
     def _page_read(self, kind: str) -> None:
         if kind == "ocr":
@@ -268,9 +275,15 @@ class Ingestion:
 
 
 def _windowed(
-    pool: Executor, jobs: list[ParseJob], settings: IngestSettings, window: int, tick: Callable[[], None]
+    pool: Executor,
+    jobs: list[ParseJob],
+    settings: IngestSettings,
+    window: int,
+    tick: Callable[[], None],
+    resume: Callable[[], None],
 ) -> Iterator[Parsed]:
-    """Results as they complete, at most `window` files parsed ahead; `tick` runs while waiting."""
+    """Results as they complete, at most `window` files parsed ahead; `tick` runs while waiting, and `resume`
+    lets the parsing go on whenever no result is ready (the caller may pause it while it uses one)."""
     pending: set[Future[Parsed]] = set()
     queue = iter(jobs)
     for job in queue:
@@ -278,12 +291,15 @@ def _windowed(
         if len(pending) >= window:
             break
     while pending:
-        done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
-        tick()
+        done, pending = wait(pending, timeout=0, return_when=FIRST_COMPLETED)
+        while not done:
+            resume()
+            done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            tick()
         for future in done:
-            yield future.result()
             if (job := next(queue, None)) is not None:
                 pending.add(pool.submit(parse_file, job, settings))
+            yield future.result()
 
 
 def ingest_files(

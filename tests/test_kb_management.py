@@ -129,3 +129,44 @@ def test_reindex_through_the_cli_after_switching_the_embedding_model(tmp_path: P
     assert "0.3 mm" in hit[0]["sources"][0]["text"]
     assert run_cli("ingest", "check", data_dir=data, env=use).returncode == 0
     assert listing(data)[str(FIXTURES / "pump_manual.pdf")]["embedding_model"].startswith("use:")
+
+
+def test_a_paused_parser_waits_between_pages_and_goes_on_when_let(tmp_path: Path, monkeypatch):
+    """The worker side of `ingest.parse_while_embedding: false`, run in a thread with the worker's gate."""
+    import threading
+
+    from ingest import parse
+
+    gate = threading.Event()
+    monkeypatch.setattr(parse, "_gate", gate)
+    settings = load_settings(TEST_CONFIG, data_dir=str(tmp_path / "data")).ingest
+    path = FIXTURES / "pump_manual.pdf"
+    job = parse.ParseJob(str(path), path, "0" * 64, path.stat().st_size, 0)
+    out: list[parse.Parsed] = []
+    reader = threading.Thread(target=lambda: out.append(parse.parse_file(job, settings)))
+    reader.start()
+    reader.join(1.5)
+    assert reader.is_alive() and not out  # stopped after its first page
+    gate.set()
+    reader.join(30)
+    assert out and out[0].pages == 3 and out[0].chunks and not out[0].error
+
+
+def test_stopping_while_the_workers_are_paused_does_not_hang(tmp_path: Path):
+    """A consumer that stops mid-way (an error while storing) leaves paused workers with files to finish: the
+    pool's exit waits for them, so they must be let go."""
+    import threading
+
+    from ingest.parse import ParseJob
+    from ingest.pipeline import Ingestion
+
+    settings = load_settings(TEST_CONFIG, data_dir=str(tmp_path / "data")).ingest
+    settings.workers = 2
+    path = FIXTURES / "pump_manual.pdf"
+    jobs = [ParseJob(f"{path}#{i}", path, f"{i:064d}", path.stat().st_size, 0) for i in range(6)]
+    parsed = Ingestion(None, settings, 32, None)._parsed(jobs)  # type: ignore[arg-type]
+    assert next(parsed).pages == 3  # the workers are now paused
+    closer = threading.Thread(target=parsed.close)
+    closer.start()
+    closer.join(60)
+    assert not closer.is_alive()
