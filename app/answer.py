@@ -243,7 +243,7 @@ class AnswerService:
         pdir = self.settings.prompts_dir
         if self.settings.llm.context_focus:
             sources = [replace(s, text=focus(s.text, question)) for s in sources]
-        context = prompts.format_context(sources, self.settings.llm.context_chars)
+        context = prompts.format_context(sources, self.settings.llm.context_tokens, self.llm.count_tokens)
         if self.llm.style == "chat":
             yield from self.llm.stream_chat(prompts.chat_messages(pdir, lang, question, context, history))
         else:

@@ -80,6 +80,8 @@ class LLM(Protocol):
 
     def complete(self, prompt: str, max_tokens: int) -> str: ...
 
+    def count_tokens(self, text: str) -> int: ...
+
 
 def make_llm(settings: LLMSettings, models_dir: Path) -> LLM:
     if settings.backend == "openai":
@@ -135,6 +137,10 @@ class LocalLLM:
                 return str(out["choices"][0]["message"]["content"] or "")
             out = self._llama.create_completion(prompt, max_tokens=max_tokens, temperature=0.0, stop=["\n"])
             return str(out["choices"][0]["text"])
+
+    def count_tokens(self, text: str) -> int:
+        """The model's own tokenizer (no lock: it reads only the vocabulary)."""
+        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False))
 
     def stream_chat(self, messages: list[dict[str, str]]) -> Iterator[str]:
         with self._lock:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from app.memory import approx_tokens
 from core.errors import ConfigError, ModelNotFoundError
 from core.settings import LLMSettings
 
@@ -58,6 +59,10 @@ class OpenAICompatibleLLM:
                     yield part.choices[0].text
         except self._errors as exc:
             raise self._unreachable(exc) from exc
+
+    def count_tokens(self, text: str) -> int:
+        """An estimate: the server's tokenizer is not at hand, and a round trip per passage would cost more."""
+        return approx_tokens(text)
 
     def complete(self, prompt: str, max_tokens: int) -> str:
         sampling = {**self._sampling(), "max_tokens": max_tokens, "temperature": 0.0}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,15 +25,24 @@ def fingerprint(prompts_dir: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def format_context(sources: list[Source], max_chars: int) -> str:
-    """Numbered passages, best first, cut to the budget so small context windows never overflow."""
-    parts, used = [], 0
+MIN_PASSAGE_TOKENS = 24  # a shorter tail of a passage says too little to be worth its citation number
+
+
+def format_context(sources: list[Source], max_tokens: int, count: Callable[[str], int]) -> str:
+    """Numbered passages, best first, within a budget of prompt tokens as the model counts them (`count`).
+
+    Tokens, not characters: reading the prompt is what the first token waits for, and a Chinese character
+    costs a model more than an English letter. The passage that crosses the budget is cut to fit."""
+    parts, left = [], max_tokens
     for i, src in enumerate(sources, 1):
-        text = src.text[: max(0, max_chars - used)]
-        if not text:
+        block = f"[{i}] ({src.label()})\n{src.text}"
+        need = count(block)
+        if need > left:
+            block = block[: len(block) * left // need] if left >= MIN_PASSAGE_TOKENS else ""
+        if not block:
             break
-        parts.append(f"[{i}] ({src.label()})\n{text}")
-        used += len(text)
+        parts.append(block)
+        left -= min(need, left)
     return "\n\n".join(parts)
 
 

@@ -1,9 +1,10 @@
 """Retrieval: vectors and keywords, fused, reranked, and judged relevant or not.
 
 Hybrid because each half fails where the other does not: e5 misses exact part numbers, error codes and rare
-Chinese terms ("主轴", "E-023"), BM25 misses paraphrases. Reciprocal rank fusion needs no score calibration
-between the two. Every passage is scored by cosine to the question, keyword hits too, so the relevance floor
-and the scores shown to the user mean the same thing whichever half found the passage.
+Chinese terms ("主轴", "E-023"), BM25 misses paraphrases. The two are fused by their scores, each scaled to
+0..1 over the question's candidates (reciprocal rank fusion, which ignores scores, is the alternative: it
+measured worse, docs/benchmarks.md). Every passage is scored by cosine to the question, keyword hits too, so
+the relevance floor and the scores shown to the user mean the same thing whichever half found the passage.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from app.rerank import Reranker
 from core.documents import Source
 from core.lang import detect_language
+from core.lexical import Hit
 from core.settings import RetrievalSettings
 from core.store import KnowledgeBase
 from core.tokens import query_words, words
@@ -63,6 +65,22 @@ def rrf(rankings: Sequence[Sequence[str]], k: int) -> dict[str, float]:
     return fused
 
 
+def scaled(scores: dict[str, float]) -> dict[str, float]:
+    """Min-max to 0..1 over this question's candidates (all 1.0 when they tie): cosine and BM25 live on
+    different scales, and BM25's changes with every question."""
+    if not scores:
+        return {}
+    low, high = min(scores.values()), max(scores.values())
+    return {c: (s - low) / (high - low) if high > low else 1.0 for c, s in scores.items()}
+
+
+def weighted(cosines: dict[str, float], keyword: dict[str, float], vector_weight: float) -> dict[str, float]:
+    """Every candidate has a cosine (keyword hits are scored against the question's vector too); one that
+    the keyword search did not return gets nothing from that half."""
+    cos, kw = scaled(cosines), scaled(keyword)
+    return {c: vector_weight * cos[c] + (1.0 - vector_weight) * kw.get(c, 0.0) for c in cos}
+
+
 class Retriever:
     def __init__(self, kb: KnowledgeBase, settings: RetrievalSettings, reranker: Reranker) -> None:
         self.kb = kb
@@ -96,13 +114,21 @@ class Retriever:
         missing = [h.chunk_id for h in by_keyword if h.chunk_id not in known]
         known.update((s.chunk_id, s) for s in self.kb.fetch(missing, vector))
         clock.lap("fetch")
-        fused = rrf([[s.chunk_id for s in by_vector], [h.chunk_id for h in by_keyword]], self.settings.rrf_k)
+        fused = self._fuse(by_vector, by_keyword, known)
         order = sorted((c for c in fused if c in known), key=lambda c: -fused[c])
         coverage = self._coverage(query, [known[c] for c in order])
         return [
             replace(known[c], keyword_score=keyword_scores.get(c, 0.0), fused_score=fused[c], coverage=coverage[c])
             for c in order
         ]
+
+    def _fuse(self, by_vector: list[Source], by_keyword: list[Hit], known: dict[str, Source]) -> dict[str, float]:
+        rs = self.settings
+        if rs.fusion == "rrf":
+            return rrf([[s.chunk_id for s in by_vector], [h.chunk_id for h in by_keyword]], rs.rrf_k)
+        share = {"hybrid": rs.vector_weight, "vector": 1.0, "keyword": 0.0}[rs.mode]
+        cosines = {c: s.score for c, s in known.items()}
+        return weighted(cosines, {h.chunk_id: h.score for h in by_keyword}, share)
 
     def _coverage(self, query: str, candidates: list[Source]) -> dict[str, float]:
         """From the words the keyword index stored at ingestion: no jieba on 30 passages per question."""

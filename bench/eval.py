@@ -10,7 +10,8 @@ What one run does (evaluation only; the QA sets live outside the project, see ..
 2. Builds the naive baseline from the same files: LangChain `TextLoader` + `RecursiveCharacterTextSplitter()`
    with its defaults (4,000 / 200) + the same embedder + `Chroma.from_documents`, vector search only.
 3. Runs every question with a gold passage through each retriever: Zhiku's vector half alone, keyword (BM25)
-   half alone, hybrid (RRF), hybrid + word-coverage rerank, and the naive baseline. k counts passages as shown
+   half alone, hybrid by reciprocal rank fusion (alone and with the word-coverage rerank), hybrid by weighted
+   scores (the default, `retrieval.fusion: weighted`), and the naive baseline. k counts passages as shown
    to the user (chunks, best first); a question scores at rank r when the r-th chunk comes from a gold passage.
    Reported: hit@1/5/10, MRR@10, p50/p95 latency per retrieval stage.
 4. Refusals, when the set has questions that must be refused (rag5's `raw/ood_questions.jsonl`): the share of
@@ -167,8 +168,9 @@ def zhiku_retrievers(settings: Settings, kb: Any) -> dict[str, Any]:
     variants = {
         "zhiku vector": {"mode": "vector", "rerank": "none"},
         "zhiku keyword (BM25)": {"mode": "keyword", "rerank": "none"},
-        "zhiku hybrid (RRF)": {"mode": "hybrid", "rerank": "none"},
-        "zhiku hybrid + coverage": {"mode": "hybrid", "rerank": "coverage"},
+        "zhiku hybrid (RRF)": {"mode": "hybrid", "fusion": "rrf", "rerank": "none"},
+        "zhiku hybrid (RRF) + coverage": {"mode": "hybrid", "fusion": "rrf", "rerank": "coverage"},
+        "zhiku hybrid (weighted)": {"mode": "hybrid", "fusion": "weighted", "rerank": "none"},
     }
     out = {}
     for name, change in variants.items():
@@ -351,10 +353,10 @@ def markdown(es: EvalSet, report: dict[str, Any]) -> str:
         lat = r["latency_ms"]["total"]
         cells = [f"{r[f'hit@{k}']:.3f}" for k in KS] + [f"{r['mrr@10']:.3f}", f"{lat['p50']:.0f}", f"{lat['p95']:.0f}"]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    hybrid = report["retrieval"].get("zhiku hybrid (RRF)", {}).get("latency_ms", {})
+    hybrid = report["retrieval"].get("zhiku hybrid (weighted)", {}).get("latency_ms", {})
     if hybrid:
         stages = ", ".join(f"{k} {v['p50']:.1f}/{v['p95']:.1f}" for k, v in hybrid.items() if k != "total")
-        lines += ["", f"Hybrid latency per stage, p50/p95 ms: {stages}."]
+        lines += ["", f"Hybrid (weighted) latency per stage, p50/p95 ms: {stages}."]
     if ref := report.get("refusals"):
         pct: Callable[[float | None], str] = lambda v: "–" if v is None else f"{v:.1%}"  # noqa: E731
         lines += [

@@ -100,7 +100,7 @@ class Source:
     doc_id: str = ""
     heading: str = ""
     keyword_score: float = 0.0  # BM25 of the question's words; 0 when no word matched
-    fused_score: float = 0.0  # reciprocal rank fusion of the vector and keyword ranks
+    fused_score: float = 0.0  # the two halves fused (retrieval.fusion): what the passages are ranked by
     coverage: float = 0.0  # share of the question's content words found in the passage (heading included)
     rank: int = 0
     # Other files with the same text: copies of the whole document, or documents whose near-duplicate of this

@@ -13,7 +13,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -25,6 +25,7 @@ from core.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
+PROMPT_OVERHEAD = 256  # tokens of instructions, question and passage labels around the passages and the history
 _config_path: ContextVar[Path] = ContextVar("zhiku_config_path", default=DEFAULT_CONFIG)
 
 
@@ -48,7 +49,7 @@ class LLMSettings(BaseModel):
     max_tokens: int = Field(256, ge=1)
     temperature: float = Field(0.0, ge=0.0)
     repeat_penalty: float = Field(1.1, ge=0.0)
-    context_chars: int = Field(2400, ge=200)
+    context_tokens: int = Field(700, ge=50)
     context_focus: bool = False
     fetch_timeout_s: float = Field(20.0, gt=0)
 
@@ -81,8 +82,10 @@ class RetrievalSettings(BaseModel):
     top_k: int = Field(5, ge=1)
     mode: Literal["hybrid", "vector", "keyword"] = "hybrid"
     candidates: int = Field(30, ge=1)
+    fusion: Literal["weighted", "rrf"] = "weighted"
+    vector_weight: float = Field(0.5, ge=0.0, le=1.0)
     rrf_k: int = Field(60, ge=1)
-    rerank: Literal["none", "coverage", "cross-encoder"] = "coverage"
+    rerank: Literal["none", "coverage", "cross-encoder"] = "none"
     coverage_weight: float = Field(0.005, ge=0.0)
     reranker_model: str = ""
     min_relevance: float = Field(0.91, ge=-1.0, le=2.0)
@@ -146,6 +149,18 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         yaml_source = YamlConfigSettingsSource(settings_cls, yaml_file=_config_path.get(), yaml_file_encoding="utf-8")
         return init_settings, env_settings, yaml_source
+
+    @model_validator(mode="after")
+    def _prompt_fits_the_window(self) -> Settings:
+        """Caught at start-up, not as a llama.cpp error on the first long question."""
+        need = self.llm.context_tokens + self.memory.max_history_tokens + self.llm.max_tokens + PROMPT_OVERHEAD
+        if need > self.llm.n_ctx:
+            raise ValueError(
+                f"llm.context_tokens ({self.llm.context_tokens}) + memory.max_history_tokens "
+                f"({self.memory.max_history_tokens}) + llm.max_tokens ({self.llm.max_tokens}) + ~{PROMPT_OVERHEAD} "
+                f"for instructions and the question exceed llm.n_ctx ({self.llm.n_ctx}): raise n_ctx or lower one"
+            )
+        return self
 
     @property
     def chroma_dir(self) -> Path:

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from app.answer import AnswerService, AskOptions
+from app.memory import approx_tokens
 from app.services import open_kb
 from core.settings import Settings, load_settings
 from ingest.pipeline import ingest_paths
@@ -19,6 +20,9 @@ class ScriptedLLM:
 
     def __init__(self, reply: str) -> None:
         self.reply = reply
+
+    def count_tokens(self, text: str) -> int:
+        return approx_tokens(text)
 
     def stream_chat(self, messages: list[dict[str, str]]) -> Iterator[str]:
         assert "[1]" in messages[-1]["content"]  # the numbered passages reach the prompt

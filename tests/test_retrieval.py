@@ -24,6 +24,27 @@ def test_keyword_and_vector_halves_alone_and_fused(kb_dir: Path):
     assert len(keyword) == 1 and "VG220" in keyword[0]["text"]  # only chunks sharing a word
     vector = search(kb_dir, "VG220", "-k", "4", env={"ZHIKU_RETRIEVAL__MODE": "vector"})["sources"]
     assert len(vector) == 4 and all(s["keyword_score"] == 0 for s in vector)
+    for fusion in ("weighted", "rrf"):
+        fused = search(kb_dir, "VG220", "-k", "4", env={"ZHIKU_RETRIEVAL__FUSION": fusion})["sources"]
+        assert "VG220" in fused[0]["text"] and len(fused) == 4  # the keyword hit first, vector hits after
+        assert [s["fused_score"] for s in fused] == sorted((s["fused_score"] for s in fused), reverse=True)
+
+
+def test_weighted_fusion_lets_a_decisive_score_win():
+    """Reciprocal rank fusion sees only ranks: a passage first by far on keywords but 11th by vector loses to
+    one that is 1st by vector and 2nd on keywords by a hair. Weighted fusion keeps how far ahead it was."""
+    from app.retrieval import rrf, weighted
+
+    vector_rank = ["near", *[f"v{i}" for i in range(9)], "exact", *[f"w{i}" for i in range(19)]]
+    cosines = {c: 0.90 - 0.001 * i for i, c in enumerate(vector_rank)}
+    keyword = {"exact": 30.0, "near": 3.1, "v0": 3.0}
+    by_rrf = rrf([vector_rank, sorted(keyword, key=lambda c: -keyword[c])], 60)
+    assert max(by_rrf, key=by_rrf.get) == "near"
+    by_score = weighted(cosines, keyword, 0.5)
+    assert max(by_score, key=by_score.get) == "exact"
+    assert set(by_score) == set(cosines) and all(0.0 <= v <= 1.0 for v in by_score.values())
+    all_vector = weighted(cosines, keyword, 1.0)
+    assert sorted(all_vector, key=lambda c: -all_vector[c]) == vector_rank  # the keyword half has no say
 
 
 def test_filters_restrict_by_document_and_file_type(kb_dir: Path):

@@ -40,3 +40,12 @@ def test_invalid_or_missing_config_is_a_clear_error(tmp_path: Path):
         load_settings(bad)
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "nope.yaml")
+
+
+def test_a_prompt_budget_larger_than_the_context_window_is_refused_at_start(tmp_path: Path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("llm:\n  n_ctx: 2048\n  context_tokens: 1500\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"exceed llm\.n_ctx \(2048\)"):
+        load_settings(cfg)
+    cfg.write_text("llm:\n  n_ctx: 4096\n  context_tokens: 1500\n", encoding="utf-8")
+    assert load_settings(cfg).llm.context_tokens == 1500
