@@ -6,9 +6,12 @@ What one run does (evaluation only; the QA sets live outside the project, see ..
 1. Writes each corpus passage as a Markdown file (`# title` then the text) into bench/results/eval/<set>/corpus
    and ingests that folder with Zhiku's own pipeline (`ingest_paths`) into a knowledge base kept in
    bench/results/eval/<set>/zhiku. Files are rewritten only when their text changed, so a re-run skips the
-   ingestion exactly as a user's re-ingest would, and only the questions are run again.
-2. Builds the naive baseline from the same files: LangChain `TextLoader` + `RecursiveCharacterTextSplitter()`
-   with its defaults (4,000 / 200) + the same embedder + `Chroma.from_documents`, vector search only.
+   ingestion exactly as a user's re-ingest would, and only the questions are run again. A set whose gold is
+   documents (`gold_docs`, docugami_sec10q) is ingested from its real PDFs in raw/ instead, and a chunk counts
+   for the document it comes from.
+2. Builds the naive baseline from the same files: LangChain `TextLoader` (`PyPDFLoader` for PDFs) +
+   `RecursiveCharacterTextSplitter()` with its defaults (4,000 / 200) + the same embedder +
+   `Chroma.from_documents`, vector search only.
 3. Runs every question with a gold passage through each retriever: Zhiku's vector half alone, keyword (BM25)
    half alone, hybrid by reciprocal rank fusion (alone and with the word-coverage rerank), hybrid by weighted
    scores (the default, `retrieval.fusion: weighted`), and the naive baseline. k counts passages as shown
@@ -56,17 +59,27 @@ SWEEP = [round(x, 3) for x in np.arange(0.84, 0.971, 0.01)]
 class EvalSet:
     name: str
     passages: dict[str, tuple[str, str]]  # id -> (title, text)
-    questions: list[dict[str, Any]]  # answerable, with gold_ids
+    questions: list[dict[str, Any]]  # answerable, with gold_ids (or gold_docs)
     refuse: list[dict[str, Any]]  # must be answered "not found"
+    documents: Path | None = None  # the set's real files, when its gold names documents (`gold_docs`)
 
 
 def load_set(set_dir: Path, limit: int | None) -> EvalSet:
+    """A set whose gold is passages is rebuilt from corpus.jsonl; one whose gold is documents (docugami) is
+    ingested from its real PDFs in raw/, so the whole PDF path is measured."""
     corpus = read_jsonl(set_dir / "corpus.jsonl")
-    questions = [q for q in read_jsonl(set_dir / "questions.jsonl") if q.get("gold_ids")]
+    questions = [q for q in read_jsonl(set_dir / "questions.jsonl") if q.get("gold_ids") or q.get("gold_docs")]
     ood_file = set_dir / "raw" / "ood_questions.jsonl"
     refuse = read_jsonl(ood_file) if ood_file.is_file() else []
     passages = {str(p["id"]): (str(p.get("title") or ""), str(p["text"])) for p in corpus}
-    return EvalSet(set_dir.name, passages, questions[:limit] if limit else questions, refuse)
+    by_document = bool(questions) and not questions[0].get("gold_ids")
+    documents = next((d for d in (set_dir / "raw").rglob("docs") if d.is_dir()), None) if by_document else None
+    return EvalSet(set_dir.name, passages, questions[:limit] if limit else questions, refuse, documents)
+
+
+def gold_of(q: dict[str, Any]) -> set[str]:
+    """Passage ids, or document file names for a set whose gold is documents."""
+    return {str(g) for g in (q.get("gold_ids") or q.get("gold_docs") or [])}
 
 
 def file_name(passage_id: str) -> str:
@@ -77,6 +90,8 @@ def write_corpus(es: EvalSet, folder: Path) -> dict[str, str]:
     """One Markdown file per passage; returns file name -> passage id. Unchanged files keep their mtime."""
     folder.mkdir(parents=True, exist_ok=True)
     names: dict[str, str] = {}
+    if es.documents is not None:  # the real files: a chunk counts by the document it comes from
+        return {p.name: p.name for p in sorted(es.documents.iterdir()) if p.is_file()}
     for pid, (title, text) in es.passages.items():
         name = file_name(pid)
         if name in names:
@@ -109,7 +124,7 @@ def build_zhiku(settings: Settings, folder: Path) -> Any:
 def build_naive(settings: Settings, folder: Path, persist: Path) -> Any:
     import chromadb
     from langchain_chroma import Chroma
-    from langchain_community.document_loaders import TextLoader
+    from langchain_community.document_loaders import PyPDFLoader, TextLoader
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     from bench.naive import ZhikuEmbeddings
@@ -121,7 +136,11 @@ def build_naive(settings: Settings, folder: Path, persist: Path) -> Any:
     if done.is_file():
         return Chroma(persist_directory=str(persist), embedding_function=embedding, client_settings=client)
     started = time.perf_counter()
-    docs = [d for p in sorted(folder.iterdir()) for d in TextLoader(str(p), encoding="utf-8").load()]
+
+    def load(path: Path) -> list[Any]:
+        return (PyPDFLoader(str(path)) if path.suffix == ".pdf" else TextLoader(str(path), encoding="utf-8")).load()
+
+    docs = [d for p in sorted(folder.iterdir()) for d in load(p)]
     chunks = RecursiveCharacterTextSplitter().split_documents(docs)
     store = Chroma.from_documents(chunks, embedding, persist_directory=str(persist), client_settings=client)
     done.write_text(str(len(chunks)))
@@ -186,7 +205,7 @@ def run_retrieval(es: EvalSet, settings: Settings, kb: Any, naive: Any, names: d
         ranks, stages, totals = [], [], []
         for q in es.questions:
             found = retriever.search(q["question"], DEPTH)
-            ranks.append(rank_of([passages_of(s, names) for s in found.sources], set(map(str, q["gold_ids"]))))
+            ranks.append(rank_of([passages_of(s, names) for s in found.sources], gold_of(q)))
             stages.append(found.stages_ms)
             totals.append(found.ms)
         stage_names = sorted({k for s in stages for k in s})
@@ -202,7 +221,7 @@ def run_retrieval(es: EvalSet, settings: Settings, kb: Any, naive: Any, names: d
             t0 = time.perf_counter()
             docs = naive.similarity_search(q["question"], k=DEPTH)
             totals.append((time.perf_counter() - t0) * 1000)
-            ranks.append(rank_of([passage_of(d.metadata["source"], names) for d in docs], set(map(str, q["gold_ids"]))))
+            ranks.append(rank_of([passage_of(d.metadata["source"], names) for d in docs], gold_of(q)))
         results["naive LangChain (vector, 4000/200)"] = {
             **summarise_ranks(ranks),
             "ranks": ranks,
@@ -416,8 +435,9 @@ def main(argv: list[str] | None = None) -> int:
     work = RESULTS / "eval" / es.name
     settings = load_settings(args.config, data_dir=work / "zhiku", kb=es.name)
     names = write_corpus(es, work / "corpus")
-    kb = build_zhiku(settings, work / "corpus")
-    naive = None if args.skip_naive else build_naive(settings, work / "corpus", work / "naive")
+    folder = es.documents or work / "corpus"
+    kb = build_zhiku(settings, folder)
+    naive = None if args.skip_naive else build_naive(settings, folder, work / "naive")
     report: dict[str, Any] = {
         "set": es.name,
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
