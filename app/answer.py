@@ -203,12 +203,16 @@ class AnswerService:
 
     def _generate_checked(self, answer: Answer, history: list[Turn], lang: str) -> Iterator[Event]:
         """Streams the LLM's answer, then checks it; an answer with nothing supported is replaced."""
-        first = time.perf_counter()
+        started, first, pieces = time.perf_counter(), 0.0, 0
         for piece in self._generate(answer.question, answer.sources, history, lang):
-            if not answer.answer:
-                answer.timings["first_token_ms"] = (time.perf_counter() - first) * 1000
+            if not pieces:
+                first = time.perf_counter()
+                answer.timings["first_token_ms"] = (first - started) * 1000
+            pieces += 1
             answer.answer += piece
             yield Event("token", piece)
+        if pieces > 1:  # both backends stream one token per piece; the first one waited for the prompt
+            answer.timings["tokens_per_s"] = (pieces - 1) / max(time.perf_counter() - first, 1e-6)
         answer.answer = answer.answer.strip()
         grounding = check_grounding(answer.answer, answer.sources, self.settings.answer.grounding_min_share)
         answer.flagged = grounding.flagged

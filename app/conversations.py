@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS turns (
     n INTEGER NOT NULL,
     question TEXT NOT NULL,
     answer TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
     created_at TEXT NOT NULL,
     PRIMARY KEY (conversation_id, n)
 );
@@ -49,6 +50,17 @@ class Conversation:
     updated_at: str
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One turn as the page shows it again: `detail` is the answer's JSON (`ask --json`: sources, evidence,
+    grounding, timings), "" for turns stored without it."""
+
+    question: str
+    answer: str
+    detail: str
+    created_at: str
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -56,6 +68,9 @@ def _now() -> str:
 class ConversationStore:
     def __init__(self, path: Path) -> None:
         self._db = sqlite.connect(path, SCHEMA, "foreign_keys=ON")
+        columns = {r["name"] for r in self._db.execute("PRAGMA table_info(turns)")}
+        if "detail" not in columns:  # a store from before answers were kept whole
+            self._db.execute("ALTER TABLE turns ADD COLUMN detail TEXT NOT NULL DEFAULT ''")
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> ConversationStore:
@@ -96,7 +111,16 @@ class ConversationStore:
         )
         return [Turn(r["question"], r["answer"]) for r in rows]
 
-    def append(self, conversation_id: str, turn: Turn, owner: str = "") -> None:
+    def entries(self, conversation_id: str, owner: str = "") -> list[Entry]:
+        if not self.get(conversation_id, owner):
+            return []
+        rows = self._db.execute(
+            "SELECT question, answer, detail, created_at FROM turns WHERE conversation_id = ? ORDER BY n",
+            (conversation_id,),
+        )
+        return [Entry(**dict(r)) for r in rows]
+
+    def append(self, conversation_id: str, turn: Turn, owner: str = "", detail: str = "") -> None:
         conversation = self.get(conversation_id, owner)
         if conversation is None:
             raise ZhikuError(f"no conversation {conversation_id!r}")
@@ -104,8 +128,9 @@ class ConversationStore:
         with sqlite.transaction(self._db) as db:
             n = db.execute("SELECT COUNT(*) FROM turns WHERE conversation_id = ?", (conversation_id,)).fetchone()[0]
             db.execute(
-                "INSERT INTO turns (conversation_id, n, question, answer, created_at) VALUES (?, ?, ?, ?, ?)",
-                (conversation_id, n, turn.question, turn.answer, _now()),
+                "INSERT INTO turns (conversation_id, n, question, answer, detail, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (conversation_id, n, turn.question, turn.answer, detail, _now()),
             )
             db.execute(
                 "UPDATE conversations SET title = ?, updated_at = ? WHERE id = ?", (title, _now(), conversation_id)

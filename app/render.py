@@ -41,6 +41,20 @@ def flag_sentences(answer: str, flagged: list[str], labels: dict[str, str]) -> s
     return text
 
 
+def timing_line(timings: dict[str, float], labels: dict[str, str]) -> str:
+    """Where the time went, so a slow answer is explained, not mysterious: the parts an answer had."""
+    parts = [labels["t_retrieve"].format(ms=timings.get("retrieve_ms", 0.0))]
+    if "cache_ms" in timings:
+        parts.append(labels["t_cache"].format(ms=timings["cache_ms"]))
+    if "first_token_ms" in timings:
+        parts.append(labels["t_first"].format(ms=timings["first_token_ms"]))
+    if "tokens_per_s" in timings:
+        parts.append(labels["t_rate"].format(rate=timings["tokens_per_s"]))
+    if timings.get("generate_ms"):
+        parts.append(labels["t_total"].format(ms=timings["generate_ms"]))
+    return " · ".join(parts)
+
+
 def answer_markdown(
     answer: str,
     sources: list[Source],
@@ -51,7 +65,7 @@ def answer_markdown(
 ) -> str:
     footer = f"\n\n<sub>{labels['searched']}: {html.escape(query)}"
     if timings:
-        footer += " · " + labels["timing"].format(**timings)
+        footer += " · " + timing_line(timings, labels)
     if done is None:
         return html.escape(answer) + source_block(sources, labels) + footer + "</sub>"
     marks = [labels[done.grounded]] + ([labels["cached"]] if done.cached else [])

@@ -47,7 +47,7 @@ def test_a_supported_answer_is_kept_and_marked_supported(settings: Settings):
     assert answer.grounded == "supported" and answer.flagged == []
     assert answer.answer == "Tighten the impeller nut to 60 N·m [1]."
     assert events[0].kind == "sources" and "replace" not in [e.kind for e in events]
-    assert answer.timings["first_token_ms"] > 0
+    assert answer.timings["first_token_ms"] > 0 and answer.timings["tokens_per_s"] > 0
 
 
 def test_a_wrong_number_is_flagged_and_the_answer_marked_partial(settings: Settings):
@@ -76,3 +76,14 @@ def test_a_chinese_question_gets_chinese_templates(settings: Settings):
     service = AnswerService(settings, open_kb(settings), ScriptedLLM("unused"))
     answer = service.ask("叶轮螺母拧紧力矩是多少？", options=AskOptions(evidence_only=True))
     assert answer.grounded == "evidence_only" and answer.answer.startswith("文档原文")
+
+
+def test_the_timing_line_names_each_part_an_answer_had():
+    from app.render import timing_line
+    from app.ui_text import LABELS
+
+    generated = {"retrieve_ms": 41.0, "first_token_ms": 2240.0, "tokens_per_s": 18.25, "generate_ms": 5100.0}
+    line = timing_line(generated, LABELS["en"])
+    assert line == "retrieval 41 ms · first token 2240 ms · 18.2 tokens/s · generation 5100 ms"
+    cached = {"retrieve_ms": 0.0, "generate_ms": 0.0, "cache_ms": 3.0}
+    assert timing_line(cached, LABELS["zh"]) == "检索 0 ms · 缓存 3 ms"

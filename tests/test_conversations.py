@@ -67,3 +67,40 @@ def test_ask_session_continues_a_conversation_and_two_sessions_stay_apart(kb_dir
     assert payload["query"] == "油温呢？"  # s2 has no history: nothing of s1 leaks in
     turns = ConversationStore.in_data_dir(data).turns("s1")
     assert [t.question for t in turns] == ["减速机齿轮箱换油周期？", "油温呢？"]
+
+
+def test_answers_are_kept_whole_and_an_older_store_gains_the_column(tmp_path: Path):
+    import sqlite3
+
+    old = sqlite3.connect(tmp_path / "conversations.sqlite3")
+    old.executescript(
+        "CREATE TABLE conversations (id TEXT PRIMARY KEY, owner TEXT NOT NULL, kb TEXT NOT NULL, title TEXT NOT NULL,"
+        " created_at TEXT NOT NULL, updated_at TEXT NOT NULL);"
+        "CREATE TABLE turns (conversation_id TEXT NOT NULL, n INTEGER NOT NULL, question TEXT NOT NULL,"
+        " answer TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (conversation_id, n));"
+        "INSERT INTO conversations VALUES ('c1', '', 'default', 'old', '2026-01-01', '2026-01-01');"
+        "INSERT INTO turns VALUES ('c1', 0, 'q0', 'a0', '2026-01-01');"
+    )
+    old.commit()
+    old.close()
+    store = ConversationStore.in_data_dir(tmp_path)
+    store.append("c1", Turn("q1", "a1"), detail='{"grounded": "supported"}')
+    assert [(e.question, e.detail) for e in store.entries("c1")] == [("q0", ""), ("q1", '{"grounded": "supported"}')]
+    assert store.turns("c1") == [Turn("q0", "a0"), Turn("q1", "a1")] and store.entries("c1", owner="eve") == []
+
+
+def test_an_exported_conversation_keeps_its_sources_and_shows_html_as_text():
+    import json
+
+    from app.conversations import Conversation, Entry
+    from app.export import conversation_markdown
+    from app.ui_text import LABELS
+    from core.documents import Source
+
+    conversation = Conversation("c1", "", "default", "", "2026-11-23T07:00:00+00:00", "2026-11-23T07:00:00+00:00")
+    source = Source("pump_manual.pdf", 2, "<script>alert(1)</script> Clearance 0.3 mm.", 0.91)
+    detail = json.dumps({"grounded": "supported", "sources": [source.to_json()]})
+    md = conversation_markdown(conversation, [Entry("Clearance?", "0.3 mm [1].", detail, "")], LABELS["en"])
+    assert md.startswith("# (untitled conversation)\n") and "## 1. Clearance?" in md
+    assert "1. pump_manual.pdf · p.2 · 0.91" in md and "*✓ supported by the documents*" in md
+    assert "&lt;script&gt;" in md and "<script>" not in md
