@@ -99,7 +99,7 @@ def run_queries(args: argparse.Namespace, settings: Settings) -> int:
         answer = service.ask(question, history, options)
         if store is None:
             return answer.to_json()
-        store.append(session, Turn(question, answer.answer), detail=json.dumps(answer.to_json(), ensure_ascii=False))
+        store.append(session, Turn(question, answer.answer), detail=answer.to_json())
         return {**answer.to_json(), "session": session}
 
     handlers: dict[str, Callable[[str], dict[str, Any]]] = {

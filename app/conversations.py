@@ -7,11 +7,13 @@ questions is read from here, so it survives a restart and follows the conversati
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from app.memory import Turn
 from core import sqlite
@@ -52,12 +54,12 @@ class Conversation:
 
 @dataclass(frozen=True)
 class Entry:
-    """One turn as the page shows it again: `detail` is the answer's JSON (`ask --json`: sources, evidence,
-    grounding, timings), "" for turns stored without it."""
+    """One turn as the page shows it again: `detail` is the answer's JSON object (`ask --json`: sources,
+    evidence, grounding, timings), empty for turns stored without it."""
 
     question: str
     answer: str
-    detail: str
+    detail: dict[str, Any]
     created_at: str
 
 
@@ -104,12 +106,8 @@ class ConversationStore:
         return self.create(kb, owner, conversation_id)
 
     def turns(self, conversation_id: str, owner: str = "") -> list[Turn]:
-        if not self.get(conversation_id, owner):
-            return []
-        rows = self._db.execute(
-            "SELECT question, answer FROM turns WHERE conversation_id = ? ORDER BY n", (conversation_id,)
-        )
-        return [Turn(r["question"], r["answer"]) for r in rows]
+        """The conversation's memory: questions and answers, oldest first."""
+        return [Turn(e.question, e.answer) for e in self.entries(conversation_id, owner)]
 
     def entries(self, conversation_id: str, owner: str = "") -> list[Entry]:
         if not self.get(conversation_id, owner):
@@ -118,9 +116,9 @@ class ConversationStore:
             "SELECT question, answer, detail, created_at FROM turns WHERE conversation_id = ? ORDER BY n",
             (conversation_id,),
         )
-        return [Entry(**dict(r)) for r in rows]
+        return [Entry(r["question"], r["answer"], json.loads(r["detail"] or "{}"), r["created_at"]) for r in rows]
 
-    def append(self, conversation_id: str, turn: Turn, owner: str = "", detail: str = "") -> None:
+    def append(self, conversation_id: str, turn: Turn, owner: str = "", detail: dict[str, Any] | None = None) -> None:
         conversation = self.get(conversation_id, owner)
         if conversation is None:
             raise ZhikuError(f"no conversation {conversation_id!r}")
@@ -130,7 +128,7 @@ class ConversationStore:
             db.execute(
                 "INSERT INTO turns (conversation_id, n, question, answer, detail, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (conversation_id, n, turn.question, turn.answer, detail, _now()),
+                (conversation_id, n, turn.question, turn.answer, json.dumps(detail or {}, ensure_ascii=False), _now()),
             )
             db.execute(
                 "UPDATE conversations SET title = ?, updated_at = ? WHERE id = ?", (title, _now(), conversation_id)

@@ -7,7 +7,7 @@ HTML in document text or answers is escaped: a viewer that renders HTML in Markd
 from __future__ import annotations
 
 import html
-import json
+from typing import Any
 
 from app.conversations import Conversation, Entry
 from core.documents import Source
@@ -15,7 +15,7 @@ from core.documents import Source
 EXCERPT_CHARS = 300
 
 
-def _sources(detail: dict, labels: dict[str, str]) -> list[str]:
+def _sources(detail: dict[str, Any], labels: dict[str, str]) -> list[str]:
     lines = []
     for i, raw in enumerate(detail.get("sources", []), 1):
         src = Source.from_json(raw)
@@ -28,10 +28,9 @@ def conversation_markdown(conversation: Conversation, entries: list[Entry], labe
     title = html.escape(conversation.title or labels["untitled"])
     out = [f"# {title}", "", f"{conversation.kb} · {conversation.created_at}"]
     for n, entry in enumerate(entries, 1):
-        detail = json.loads(entry.detail) if entry.detail else {}
         out += ["", f"## {n}. {html.escape(entry.question)}", "", html.escape(entry.answer)]
-        if state := detail.get("grounded"):
+        if state := entry.detail.get("grounded"):
             out += ["", f"*{labels[state]}*"]
-        if sources := _sources(detail, labels):
+        if sources := _sources(entry.detail, labels):
             out += ["", *sources]
     return "\n".join(out) + "\n"

@@ -55,6 +55,11 @@ def timing_line(timings: dict[str, float], labels: dict[str, str]) -> str:
     return " · ".join(parts)
 
 
+def finished_markdown(done: Answer, labels: dict[str, str]) -> str:
+    """A finished answer carries everything its message shows: text, sources, what was searched, timings."""
+    return answer_markdown(done.answer, done.sources, labels, done.query, done.timings, done)
+
+
 def answer_markdown(
     answer: str,
     sources: list[Source],

@@ -7,7 +7,6 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: nothing leaves 127.0.0.1
 
 import html
-import json
 import re
 import secrets
 import shutil
@@ -23,7 +22,7 @@ from app.answer import Answer, AnswerService
 from app.conversations import ConversationStore, Entry
 from app.export import conversation_markdown
 from app.memory import Turn
-from app.render import answer_markdown
+from app.render import answer_markdown, finished_markdown
 from app.services import ensure_sample_kb, open_kb
 from app.ui_text import LABELS
 from core.errors import ZhikuError
@@ -70,8 +69,7 @@ class ChatPage:
     def _shown(self, entry: Entry) -> str:
         if not entry.detail:
             return html.escape(entry.answer)
-        done = Answer.from_json(json.loads(entry.detail))
-        return answer_markdown(done.answer, done.sources, self.labels, done.query, done.timings, done)
+        return finished_markdown(Answer.from_json(entry.detail), self.labels)
 
     def new_chat(self, owner: str) -> tuple[ChatHistory, str, str, gr.Radio]:
         return [], "", "", self.conversation_list(owner, "")
@@ -121,9 +119,8 @@ class ChatPage:
                     text = event.data
                 else:
                     done = event.data
-                    detail = json.dumps(done.to_json(), ensure_ascii=False)
-                    self.store.append(conversation_id, Turn(message, done.answer), owner, detail)
-                    chat[-1]["content"] = answer_markdown(done.answer, sources, self.labels, query, done.timings, done)
+                    self.store.append(conversation_id, Turn(message, done.answer), owner, done.to_json())
+                    chat[-1]["content"] = finished_markdown(done, self.labels)
                     yield chat, conversation_id, owner, "", self.conversation_list(owner, conversation_id)
                     return
                 chat[-1]["content"] = answer_markdown(text, sources, self.labels, query, None)

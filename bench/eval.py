@@ -14,7 +14,8 @@ What one run does (evaluation only; the QA sets live outside the project, see ..
    `Chroma.from_documents`, vector search only.
 3. Runs every question with a gold passage through each retriever: Zhiku's vector half alone, keyword (BM25)
    half alone, hybrid by reciprocal rank fusion (alone and with the word-coverage rerank), hybrid by weighted
-   scores (the default, `retrieval.fusion: weighted`), and the naive baseline. k counts passages as shown
+   scores (the default, `retrieval.fusion: weighted`, and beside it vector weights 0.4 and 0.6 and the
+   coverage rerank), and the naive baseline. k counts passages as shown
    to the user (chunks, best first); a question scores at rank r when the r-th chunk comes from a gold passage.
    Reported: hit@1/5/10, MRR@10, p50/p95 latency per retrieval stage.
 4. Refusals, when the set has questions that must be refused (rag5's `raw/ood_questions.jsonl`): the share of
@@ -190,6 +191,15 @@ def zhiku_retrievers(settings: Settings, kb: Any) -> dict[str, Any]:
         "zhiku hybrid (RRF)": {"mode": "hybrid", "fusion": "rrf", "rerank": "none"},
         "zhiku hybrid (RRF) + coverage": {"mode": "hybrid", "fusion": "rrf", "rerank": "coverage"},
         "zhiku hybrid (weighted)": {"mode": "hybrid", "fusion": "weighted", "rerank": "none"},
+        # the weight and the coverage rerank around the default, so its sensitivity is measured, not assumed
+        "zhiku hybrid (weighted 0.4)": {"mode": "hybrid", "fusion": "weighted", "vector_weight": 0.4, "rerank": "none"},
+        "zhiku hybrid (weighted 0.6)": {"mode": "hybrid", "fusion": "weighted", "vector_weight": 0.6, "rerank": "none"},
+        "zhiku hybrid (weighted) + coverage 0.1": {
+            "mode": "hybrid",
+            "fusion": "weighted",
+            "rerank": "coverage",
+            "coverage_weight": 0.1,
+        },
     }
     out = {}
     for name, change in variants.items():

@@ -84,14 +84,12 @@ def test_answers_are_kept_whole_and_an_older_store_gains_the_column(tmp_path: Pa
     old.commit()
     old.close()
     store = ConversationStore.in_data_dir(tmp_path)
-    store.append("c1", Turn("q1", "a1"), detail='{"grounded": "supported"}')
-    assert [(e.question, e.detail) for e in store.entries("c1")] == [("q0", ""), ("q1", '{"grounded": "supported"}')]
+    store.append("c1", Turn("q1", "a1"), detail={"grounded": "supported"})
+    assert [(e.question, e.detail) for e in store.entries("c1")] == [("q0", {}), ("q1", {"grounded": "supported"})]
     assert store.turns("c1") == [Turn("q0", "a0"), Turn("q1", "a1")] and store.entries("c1", owner="eve") == []
 
 
 def test_an_exported_conversation_keeps_its_sources_and_shows_html_as_text():
-    import json
-
     from app.conversations import Conversation, Entry
     from app.export import conversation_markdown
     from app.ui_text import LABELS
@@ -99,7 +97,7 @@ def test_an_exported_conversation_keeps_its_sources_and_shows_html_as_text():
 
     conversation = Conversation("c1", "", "default", "", "2026-11-23T07:00:00+00:00", "2026-11-23T07:00:00+00:00")
     source = Source("pump_manual.pdf", 2, "<script>alert(1)</script> Clearance 0.3 mm.", 0.91)
-    detail = json.dumps({"grounded": "supported", "sources": [source.to_json()]})
+    detail = {"grounded": "supported", "sources": [source.to_json()]}
     md = conversation_markdown(conversation, [Entry("Clearance?", "0.3 mm [1].", detail, "")], LABELS["en"])
     assert md.startswith("# (untitled conversation)\n") and "## 1. Clearance?" in md
     assert "1. pump_manual.pdf · p.2 · 0.91" in md and "*✓ supported by the documents*" in md
