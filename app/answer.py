@@ -84,6 +84,8 @@ class AskOptions:
     where: Filter | None = None
     evidence_only: bool | None = None
     use_cache: bool = True
+    temperature: float | None = None
+    language: str | None = None  # "zh" or "en": the answer's language; None = the question's
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,7 @@ class AnswerService:
         answer.timings["retrieve_ms"] = retrieval.retrieve_ms
         yield Event("sources", retrieval)
         started = time.perf_counter()
-        lang = detect_language(question)
+        lang = options.language or detect_language(question)
         only_evidence = self.settings.answer.evidence_only if options.evidence_only is None else options.evidence_only
         if not retrieval.sources:
             answer.grounded, text = NO_DOCUMENTS, self._template("no_documents", lang)
@@ -163,7 +165,7 @@ class AnswerService:
             answer.answer = text
             yield Event("token", text)
         else:
-            yield from self._generate_checked(answer, history, lang)
+            yield from self._generate_checked(answer, history, lang, options.temperature)
         answer.timings["generate_ms"] = (time.perf_counter() - started) * 1000
         if cache_key and vector is not None:
             self.cache.store(self.kb.name, cache_key[0], cache_key[1], question, vector, answer.to_json())
@@ -186,7 +188,7 @@ class AnswerService:
         s = self.settings
         fp = fingerprint(
             s.llm.model_dump(exclude={"api_key"}), s.retrieval, s.answer, options.k, options.evidence_only,
-            prompts.fingerprint(s.prompts_dir),
+            options.temperature, options.language, prompts.fingerprint(s.prompts_dir),
         )  # fmt: skip
         return self.kb.version, fp
 
@@ -201,10 +203,12 @@ class AnswerService:
         retrieval = Retrieval(answer.query, answer.sources, 0.0, answer.grounded != NOT_FOUND, answer.evidence)
         return iter([Event("sources", retrieval), Event("token", answer.answer), Event("done", answer)])
 
-    def _generate_checked(self, answer: Answer, history: list[Turn], lang: str) -> Iterator[Event]:
+    def _generate_checked(
+        self, answer: Answer, history: list[Turn], lang: str, temperature: float | None
+    ) -> Iterator[Event]:
         """Streams the LLM's answer, then checks it; an answer with nothing supported is replaced."""
         started, first, pieces = time.perf_counter(), 0.0, 0
-        for piece in self._generate(answer.question, answer.sources, history, lang):
+        for piece in self._generate(answer.question, answer.sources, history, lang, temperature):
             if not pieces:
                 first = time.perf_counter()
                 answer.timings["first_token_ms"] = (first - started) * 1000
@@ -243,12 +247,15 @@ class AnswerService:
     def _template(self, name: str, lang: str) -> str:
         return prompts.load_template(self.settings.prompts_dir, name, lang).strip()
 
-    def _generate(self, question: str, sources: list[Source], history: list[Turn], lang: str) -> Iterator[str]:
+    def _generate(
+        self, question: str, sources: list[Source], history: list[Turn], lang: str, temperature: float | None
+    ) -> Iterator[str]:
         pdir = self.settings.prompts_dir
         if self.settings.llm.context_focus:
             sources = [replace(s, text=focus(s.text, question)) for s in sources]
         context = prompts.format_context(sources, self.settings.llm.context_tokens, self.llm.count_tokens)
         if self.llm.style == "chat":
-            yield from self.llm.stream_chat(prompts.chat_messages(pdir, lang, question, context, history))
+            yield from self.llm.stream_chat(prompts.chat_messages(pdir, lang, question, context, history), temperature)
         else:
-            yield from self.llm.stream_completion(prompts.completion_prompt(pdir, lang, question, context, history))
+            prompt = prompts.completion_prompt(pdir, lang, question, context, history)
+            yield from self.llm.stream_completion(prompt, temperature)

@@ -74,9 +74,9 @@ class LLM(Protocol):
     @property
     def name(self) -> str: ...
 
-    def stream_chat(self, messages: list[dict[str, str]]) -> Iterator[str]: ...
+    def stream_chat(self, messages: list[dict[str, str]], temperature: float | None = None) -> Iterator[str]: ...
 
-    def stream_completion(self, prompt: str) -> Iterator[str]: ...
+    def stream_completion(self, prompt: str, temperature: float | None = None) -> Iterator[str]: ...
 
     def complete(self, prompt: str, max_tokens: int) -> str: ...
 
@@ -118,13 +118,15 @@ class LocalLLM:
     def name(self) -> str:
         return self.path.name
 
-    def _sampling(self) -> dict[str, Any]:
+    def _sampling(self, temperature: float | None) -> dict[str, Any]:
         s = self.settings
-        return {"max_tokens": s.max_tokens, "temperature": s.temperature, "repeat_penalty": s.repeat_penalty}
+        temp = s.temperature if temperature is None else temperature
+        return {"max_tokens": s.max_tokens, "temperature": temp, "repeat_penalty": s.repeat_penalty}
 
-    def stream_completion(self, prompt: str) -> Iterator[str]:
+    def stream_completion(self, prompt: str, temperature: float | None = None) -> Iterator[str]:
+        sampling = self._sampling(temperature)
         with self._lock:
-            for part in self._llama.create_completion(prompt, stream=True, stop=COMPLETION_STOPS, **self._sampling()):
+            for part in self._llama.create_completion(prompt, stream=True, stop=COMPLETION_STOPS, **sampling):
                 yield part["choices"][0]["text"]
 
     def complete(self, prompt: str, max_tokens: int) -> str:
@@ -142,9 +144,10 @@ class LocalLLM:
         """The model's own tokenizer (no lock: it reads only the vocabulary)."""
         return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False))
 
-    def stream_chat(self, messages: list[dict[str, str]]) -> Iterator[str]:
+    def stream_chat(self, messages: list[dict[str, str]], temperature: float | None = None) -> Iterator[str]:
+        sampling = self._sampling(temperature)
         with self._lock:
-            for part in self._llama.create_chat_completion(messages=messages, stream=True, **self._sampling()):
+            for part in self._llama.create_chat_completion(messages=messages, stream=True, **sampling):
                 delta = part["choices"][0].get("delta", {}).get("content")
                 if delta:
                     yield delta

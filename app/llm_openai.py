@@ -35,25 +35,27 @@ class OpenAICompatibleLLM:
     def name(self) -> str:
         return f"{self.model} @ {self.settings.base_url}"
 
-    def _sampling(self) -> dict[str, Any]:
+    def _sampling(self, temperature: float | None = None) -> dict[str, Any]:
         s = self.settings
-        return {"model": self.model, "max_tokens": s.max_tokens, "temperature": s.temperature}
+        temp = s.temperature if temperature is None else temperature
+        return {"model": self.model, "max_tokens": s.max_tokens, "temperature": temp}
 
     def _unreachable(self, exc: Exception) -> ModelNotFoundError:
         return ModelNotFoundError(f"the LLM server at {self.settings.base_url} did not answer: {exc}")
 
-    def stream_chat(self, messages: list[dict[str, str]]) -> Iterator[str]:
+    def stream_chat(self, messages: list[dict[str, str]], temperature: float | None = None) -> Iterator[str]:
         try:
-            stream = self._client.chat.completions.create(messages=messages, stream=True, **self._sampling())
+            sampling = self._sampling(temperature)
+            stream = self._client.chat.completions.create(messages=messages, stream=True, **sampling)
             for part in stream:
                 if part.choices and (delta := part.choices[0].delta.content):
                     yield delta
         except self._errors as exc:
             raise self._unreachable(exc) from exc
 
-    def stream_completion(self, prompt: str) -> Iterator[str]:
+    def stream_completion(self, prompt: str, temperature: float | None = None) -> Iterator[str]:
         try:
-            stream = self._client.completions.create(prompt=prompt, stream=True, **self._sampling())
+            stream = self._client.completions.create(prompt=prompt, stream=True, **self._sampling(temperature))
             for part in stream:
                 if part.choices and part.choices[0].text:
                     yield part.choices[0].text

@@ -117,6 +117,7 @@ class ServerSettings(BaseModel):
     port: int = Field(7860, ge=1, le=65535)
     sample_kb: str = "examples"
     ui_language: Literal["zh", "en"] = "zh"
+    page_image_width: int = Field(900, ge=200, le=3000)
 
 
 class Settings(BaseSettings):

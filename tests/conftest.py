@@ -33,6 +33,19 @@ def run_cli(module: str, *args: str, data_dir: Path, stdin: str | None = None, e
     )
 
 
+def pdf_with_pages(path: Path, pages: list[str]) -> Path:
+    """A real PDF (fpdf2) with one page per text, for tests that need their own small document."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=12)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 8, text)
+    pdf.output(str(path))
+    return path
+
+
 def json_lines(stdout: str) -> list[dict]:
     return [json.loads(line) for line in stdout.splitlines() if line.strip()]
 

@@ -20,12 +20,15 @@ class ScriptedLLM:
 
     def __init__(self, reply: str) -> None:
         self.reply = reply
+        self.messages: list[dict[str, str]] = []
+        self.temperature: float | None = None
 
     def count_tokens(self, text: str) -> int:
         return approx_tokens(text)
 
-    def stream_chat(self, messages: list[dict[str, str]]) -> Iterator[str]:
+    def stream_chat(self, messages: list[dict[str, str]], temperature: float | None = None) -> Iterator[str]:
         assert "[1]" in messages[-1]["content"]  # the numbered passages reach the prompt
+        self.messages, self.temperature = messages, temperature
         yield from self.reply.split(" ")[:1] + [" " + w for w in self.reply.split(" ")[1:]]
 
 
@@ -48,6 +51,18 @@ def test_a_supported_answer_is_kept_and_marked_supported(settings: Settings):
     assert answer.answer == "Tighten the impeller nut to 60 N·m [1]."
     assert events[0].kind == "sources" and "replace" not in [e.kind for e in events]
     assert answer.timings["first_token_ms"] > 0 and answer.timings["tokens_per_s"] > 0
+
+
+def test_the_chosen_temperature_and_answer_language_reach_the_llm(settings: Settings):
+    """The chat page's settings: an English question answered in Chinese, at the chosen temperature."""
+    llm = ScriptedLLM("Tighten the impeller nut to 60 N·m [1].")
+    service = AnswerService(settings, open_kb(settings), llm)
+    options = AskOptions(use_cache=False, temperature=0.7, language="zh")
+    list(service.stream("How tight is the impeller nut?", options=options))
+    assert llm.temperature == 0.7
+    assert "用中文回答" in llm.messages[0]["content"]
+    list(service.stream("How tight is the impeller nut?", options=AskOptions(use_cache=False)))
+    assert llm.temperature is None and "用中文回答" not in llm.messages[0]["content"]
 
 
 def test_a_wrong_number_is_flagged_and_the_answer_marked_partial(settings: Settings):

@@ -1,39 +1,35 @@
-"""The chat page served by a real Gradio server on 127.0.0.1, driven through gradio_client.
+"""The chat page served by the real service (FastAPI + Gradio, uvicorn) on 127.0.0.1, driven through
+gradio_client: the server side of each flow, event by event. tests/test_browser.py drives the same page in
+Chromium.
 
 Each `Client` is its own browser session, which is how two users' histories are kept apart.
-(Real-browser tests come with the chat-page issue; this checks the server side of the same flows.)
 """
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
-from fpdf import FPDF
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
+from PIL import Image
 
-from app.server import build_app
+from app.services import open_kb
 from core.settings import load_settings
-from tests.conftest import FIXTURES, TEST_CONFIG
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from ingest.pipeline import ingest_paths
+from tests.conftest import FIXTURES, TEST_CONFIG, pdf_with_pages
+from tests.web import service_in_thread
 
 
 @pytest.fixture(scope="module")
-def page_url(kb_dir: Path) -> Iterator[str]:
-    settings = load_settings(TEST_CONFIG, data_dir=str(kb_dir))
-    demo = build_app(settings)
-    port = free_port()
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
+def page_url(tmp_path_factory: pytest.TempPathFactory, docs_dir: Path) -> Iterator[str]:
+    """Its own data dir: these tests upload and delete documents."""
+    settings = load_settings(TEST_CONFIG, data_dir=str(tmp_path_factory.mktemp("page")))
+    ingest_paths(open_kb(settings), [str(docs_dir)], settings.ingest, 32)
+    with service_in_thread(settings) as url:
+        yield url + "/"
 
 
 def last_reply(chat: list[dict]) -> str:
@@ -62,11 +58,12 @@ def test_follow_up_uses_memory_of_its_own_session_only(page_url: str):
 
 def test_conversations_are_kept_reopened_exported_and_deleted_by_their_owner_only(page_url: str):
     alice = Client(page_url, verbose=False)
-    _, _, listed = alice.predict("What must the impeller clearance be?", api_name="/chat")
+    _, _, listed, _ = alice.predict("What must the impeller clearance be?", api_name="/chat")
     first = listed["value"]  # the new conversation is in the list, titled by its question, and selected
     assert listed["choices"] == [["What must the impeller clearance be?", first]]
     alice.predict(api_name="/new_chat")
-    reopened = alice.predict(first, api_name="/open_conversation")
+    reopened, picks = alice.predict(first, api_name="/open_conversation")
+    assert picks["choices"][0][0].startswith("[1] ")  # its sources can be opened again
     assert len(reopened) == 2 and "pump_manual.pdf · p.2" in last_reply(reopened)  # sources kept, not just text
     chat = alice.predict("and the nut torque?", api_name="/chat")[0]
     assert "What must the impeller clearance be? and the nut torque?" in last_reply(chat)  # its memory came back
@@ -79,7 +76,7 @@ def test_conversations_are_kept_reopened_exported_and_deleted_by_their_owner_onl
     with pytest.raises(AppError, match="not in the list of choices"):  # alice's id is no key to her history
         bob.predict(first, api_name="/open_conversation")
     assert bob.predict(api_name="/export") is None
-    _, _, bobs = bob.predict("What is the maximum oil temperature?", api_name="/chat")
+    _, _, bobs, _ = bob.predict("What is the maximum oil temperature?", api_name="/chat")
     assert [c[1] for c in bobs["choices"]] == [bobs["value"]]  # his list holds his conversation only
 
     alice.predict("Pump torque", api_name="/rename")
@@ -88,24 +85,15 @@ def test_conversations_are_kept_reopened_exported_and_deleted_by_their_owner_onl
     assert chat == [] and listed["choices"] == [] and alice.predict(api_name="/export") is None
 
 
-def two_page_pdf(path: Path, pages: list[str]) -> Path:
-    pdf = FPDF()
-    pdf.set_font("Helvetica", size=12)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 8, text)
-    pdf.output(str(path))
-    return path
-
-
 def test_uploaded_pdf_can_be_asked_about_at_once(page_url: str, tmp_path: Path):
-    pdf = two_page_pdf(
+    pdf = pdf_with_pages(
         tmp_path / "valve sheet.pdf",
         ["Valve V-10 datasheet. Nominal size DN50.", "The valve seat of the V-10 must be lapped every 500 hours."],
     )
     client = Client(page_url, verbose=False)
-    status, documents = client.predict([handle_file(str(pdf))], api_name="/upload")
-    assert "valve sheet.pdf" in status and "2 p." in status and "valve sheet.pdf" in documents
+    status, documents, *_ = client.predict([handle_file(str(pdf))], api_name="/upload")
+    assert "valve sheet.pdf" in status and "2 p." in status
+    assert ["valve sheet.pdf", 2] in [row[:2] for row in documents["data"]]
     chat = client.predict("How often must the V-10 valve seat be lapped?", api_name="/chat")[0]
     assert "valve sheet.pdf · p.2" in last_reply(chat)
 
@@ -113,9 +101,9 @@ def test_uploaded_pdf_can_be_asked_about_at_once(page_url: str, tmp_path: Path):
 def test_upload_of_known_content_says_so(page_url: str, tmp_path: Path):
     copy = tmp_path / "copy of pump.pdf"
     copy.write_bytes((FIXTURES / "pump_manual.pdf").read_bytes())
-    status, documents = Client(page_url, verbose=False).predict([handle_file(str(copy))], api_name="/upload")
+    status, documents, *_ = Client(page_url, verbose=False).predict([handle_file(str(copy))], api_name="/upload")
     assert "copy of pump.pdf" in status and "same content as" in status and "pump_manual.pdf" in status
-    assert "copy of pump.pdf" in documents
+    assert "copy of pump.pdf" in [row[0] for row in documents["data"]]
 
 
 def test_document_text_is_escaped_not_rendered(page_url: str, tmp_path: Path):
@@ -126,3 +114,60 @@ def test_document_text_is_escaped_not_rendered(page_url: str, tmp_path: Path):
     chat = client.predict("Pump note img script", api_name="/chat")[0]
     reply = last_reply(chat)
     assert "&lt;img" in reply and "<img" not in reply and "<script>" not in reply
+
+
+def test_health_and_both_interface_languages_are_served(page_url: str):
+    assert httpx.get(page_url + "health").json()["status"] == "ok"
+    zh = Client(page_url, verbose=False).predict("叶轮间隙应为多少？", api_name="/chat")[0]
+    en = Client(page_url + "en/", verbose=False).predict("What must the impeller clearance be?", api_name="/chat")[0]
+    assert "来源" in last_reply(zh) and "Sources" in last_reply(en) and "Sources" not in last_reply(zh)
+
+
+def test_a_source_opens_as_its_rendered_pdf_page_with_the_passage(page_url: str):
+    client = Client(page_url, verbose=False)
+    _, _, _, picks = client.predict("What must the impeller clearance be?", api_name="/chat")
+    labels = [label for label, _ in picks["choices"]]
+    first_pdf = next(i for i, label in enumerate(labels, 1) if "pump_manual.pdf · p.2" in label)
+    image, passage = client.predict(first_pdf, api_name="/source")
+    with Image.open(image) as page:
+        assert page.width == 900 and page.height > page.width  # a portrait A4 page, rendered
+    assert "0.3 mm" in passage and "pump_manual.pdf · p.2" in passage
+
+
+def test_settings_reach_the_answer(page_url: str):
+    """top-k, evidence-only and the answer language, as the settings panel sends them."""
+    client = Client(page_url, verbose=False)
+    # message, chat, top-k, evidence only, temperature, answer language, restrict to documents
+    chat, _, _, picks = client.predict(
+        "What must the impeller clearance be?", [], 2, True, 0.0, "zh", [], api_name="/chat"
+    )
+    assert len(picks["choices"]) == 2  # top-k 2
+    assert "仅引用文档原文" in last_reply(chat)  # evidence only, and the evidence answer's frame in Chinese
+
+
+def test_a_question_restricted_to_one_document_cites_only_it(page_url: str):
+    client = Client(page_url, verbose=False)
+    documents, *_ = client.predict(api_name="/documents")
+    chinese = next(row[0] for row in documents["data"] if row[0].endswith("减速机说明.pdf"))
+    _, _, _, picks = client.predict(
+        "What must the impeller clearance be?", [], 5, True, 0.0, "auto", [chinese], api_name="/chat"
+    )
+    assert picks["choices"] and all("减速机说明.pdf" in label for label, _ in picks["choices"])
+
+
+def test_a_document_is_reingested_then_deleted_and_no_longer_cited(page_url: str, tmp_path: Path):
+    card_text = ["Gearbox G-7 card.", "Gearbox G-7 oil is changed every 2000 h."]
+    pdf = pdf_with_pages(tmp_path / "gearbox card.pdf", card_text)
+    client = Client(page_url + "en/", verbose=False)
+    client.predict([handle_file(str(pdf))], api_name="/upload")
+    status, *_ = client.predict("gearbox card.pdf", api_name="/reingest")
+    assert "gearbox card.pdf — ingested (2 p., 2 chunks)" in status  # read again although unchanged
+    question = "How often is the gearbox G-7 oil changed?"
+    assert "gearbox card.pdf · p.2" in last_reply(client.predict(question, api_name="/chat")[0])
+    status, documents, *_ = client.predict("gearbox card.pdf", api_name="/delete_doc")
+    assert status == "Deleted: gearbox card.pdf"
+    assert "gearbox card.pdf" not in [row[0] for row in documents["data"]]
+    client.predict(api_name="/new_chat")
+    assert "gearbox card.pdf" not in last_reply(client.predict(question, api_name="/chat")[0])
+    with pytest.raises(AppError):  # no longer offered: the page cannot re-ingest what is not listed
+        client.predict("gearbox card.pdf", api_name="/reingest")
