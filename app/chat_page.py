@@ -29,6 +29,7 @@ from app.retrieval import Filter
 from app.ui_text import LABELS
 from core.errors import ZhikuError
 from core.settings import Settings
+from core.store import KnowledgeBase
 from ingest.pipeline import FileResult, FileTask, IngestReport, ingest_files
 
 ChatHistory = list[dict[str, Any]]
@@ -54,7 +55,7 @@ class ChatPage:
         self.labels = LABELS[language]
 
     @property
-    def kb(self) -> Any:
+    def kb(self) -> KnowledgeBase:
         return self.service.kb
 
     # -- conversations: persisted per owner, so memory follows the conversation, not the tab -------------

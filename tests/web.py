@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import httpx
@@ -21,7 +21,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_healthy(url: str, timeout_s: float = 120.0, alive: callable = lambda: True) -> None:
+def wait_healthy(url: str, timeout_s: float = 120.0, alive: Callable[[], bool] = lambda: True) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and alive():
         try:
