@@ -157,7 +157,7 @@ class ChatPage:
                 chat[-1]["content"] = answer_markdown(text, sources, self.labels, query, None)
                 yield chat, conversation_id, owner, "", gr.skip(), gr.skip(), gr.skip()
         except ZhikuError as exc:
-            chat[-1]["content"] = self.labels["error"].format(error=html.escape(str(exc)))
+            chat[-1]["content"] = self._error(str(exc))
             yield chat, conversation_id, owner, "", gr.skip(), gr.skip(), gr.skip()
 
     # -- the cited page ------------------------------------------------------------------------------
@@ -208,7 +208,7 @@ class ChatPage:
         try:
             report = ingest_files(self.kb, tasks, self.settings.ingest, self.settings.embedding.batch_size, show)
         except ZhikuError as exc:
-            return self.labels["error"].format(error=html.escape(str(exc)))
+            return self._error(str(exc))
         lines = []
         for result in report.results:
             detail = f": {result.error}" if result.error else f" ({result.pages} p., {result.chunks} chunks)"
@@ -224,28 +224,28 @@ class ChatPage:
         return rows, gr.Dropdown(choices=names, value=None), gr.Dropdown(choices=names, value=[])
 
     def delete_document(self, path: str | None) -> tuple[Any, ...]:
-        if not path:
-            return ("", *self.documents())
-        try:
-            with self.kb.writing():
-                self.kb.forget_file(path)
-        except ZhikuError as exc:
-            return (self.labels["error"].format(error=html.escape(str(exc))), *self.documents())
-        return (self.labels["deleted"].format(name=html.escape(path)), *self.documents())
+        status = (self._forget(path) or self.labels["deleted"].format(name=html.escape(path))) if path else ""
+        return (status, *self.documents())
 
     def reingest_document(self, path: str | None) -> tuple[Any, ...]:
         """Read the file again from where it was ingested, even if unchanged (a new parser, new settings)."""
         if not path:
             return ("", *self.documents())
         found = locate(path, [self.upload_folder])
-        if found is None:
-            return (self.labels["error"].format(error=html.escape(f"{path}: file not found")), *self.documents())
+        status = self._error(f"{path}: file not found") if found is None else self._forget(path)
+        return (status or self._ingest([FileTask(path, found)], None), *self.documents())
+
+    def _forget(self, path: str) -> str:
+        """`python -m ingest delete` for one name, under the KB's writer lock: "" when done, else the error."""
         try:
             with self.kb.writing():
                 self.kb.forget_file(path)
         except ZhikuError as exc:
-            return (self.labels["error"].format(error=html.escape(str(exc))), *self.documents())
-        return (self._ingest([FileTask(path, found)], None), *self.documents())
+            return self._error(str(exc))
+        return ""
+
+    def _error(self, message: str) -> str:
+        return self.labels["error"].format(error=html.escape(message))
 
     # -- layout --------------------------------------------------------------------------------------
     def build(self, other_language_url: str) -> gr.Blocks:

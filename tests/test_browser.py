@@ -136,6 +136,8 @@ def test_a_second_browser_does_not_see_the_first_ones_conversations(service: str
     expect(first.locator("#conversations")).to_contain_text("What is the maximum oil temperature?", timeout=30_000)
     second = browser.new_context(locale="en-US").new_page()
     open_page(second, service + "/en/")
+    ask(second, "What is the rated flow?")  # once its own conversation is listed, the list is this browser's
+    expect(second.locator("#conversations")).to_contain_text("What is the rated flow?")
     expect(second.locator("#conversations")).not_to_contain_text("What is the maximum oil temperature?")
     first.context.close()
     second.context.close()

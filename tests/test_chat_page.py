@@ -135,14 +135,17 @@ def test_a_source_opens_as_its_rendered_pdf_page_with_the_passage(page_url: str)
 
 
 def test_settings_reach_the_answer(page_url: str):
-    """top-k, evidence-only and the answer language, as the settings panel sends them."""
-    client = Client(page_url, verbose=False)
+    """top-k, evidence-only and the answer language, as the settings panel sends them. On the English page,
+    so only the chosen answer language can make the answer's frame Chinese."""
+    client = Client(page_url + "en/", verbose=False)
     # message, chat, top-k, evidence only, temperature, answer language, restrict to documents
     chat, _, _, picks = client.predict(
         "What must the impeller clearance be?", [], 2, True, 0.0, "zh", [], api_name="/chat"
     )
     assert len(picks["choices"]) == 2  # top-k 2
-    assert "仅引用文档原文" in last_reply(chat)  # evidence only, and the evidence answer's frame in Chinese
+    reply = last_reply(chat)
+    assert "quoted from the documents only" in reply  # evidence only (the page's English mark)
+    assert "文档原文：" in reply  # the evidence answer written in the chosen language (prompts/evidence_only.zh)
 
 
 def test_a_question_restricted_to_one_document_cites_only_it(page_url: str):
