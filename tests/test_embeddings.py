@@ -35,3 +35,14 @@ def test_e5_embeds_queries_and_passages_differently():
     emb = make_embedder(EmbeddingSettings(provider="e5"))
     text = "gearbox oil change interval"
     assert float(emb.embed_query(text) @ emb.embed_documents([text])[0]) < 0.999
+
+
+def test_e5_split_across_threads_gives_the_engines_own_vectors_in_order():
+    """Sub-batches on single-core threads (the default) must return exactly what one OpenMP call returns, row for
+    row: a mix-up of the interleaved parts would attach vectors to the wrong chunks."""
+    texts = [p * n for n in (1, 3, 2) for p in PASSAGES_ZH + PASSAGES_EN] + ["x"]
+    split = make_embedder(EmbeddingSettings(provider="e5", threads=3)).embed_documents(texts)
+    whole = make_embedder(EmbeddingSettings(provider="e5", threads=1)).embed_documents(texts)
+    assert split.shape == (len(texts), 384)
+    assert np.allclose(split, whole, atol=1e-6)
+    assert not np.allclose(split[0], split[1])

@@ -13,11 +13,11 @@ from core.settings import EmbeddingSettings
 __all__ = ["Embedder", "make_embedder"]
 
 
-def _load(provider: str, model: str) -> Embedder:
+def _load(provider: str, model: str, threads: int) -> Embedder:
     if provider == "e5":
         from core.embeddings.e5 import E5Embedder
 
-        return E5Embedder()
+        return E5Embedder(threads)
     if provider == "use":
         from core.embeddings.use import UseEmbedder
 
@@ -49,13 +49,13 @@ def model_name(provider: str, model: str) -> str:
 class LazyEmbedder:
     """Loads the model on first use: a re-ingest that finds nothing changed never pays for it."""
 
-    def __init__(self, provider: str, model: str) -> None:
-        self.provider, self.model = provider, model
+    def __init__(self, provider: str, model: str, threads: int) -> None:
+        self.provider, self.model, self.threads = provider, model, threads
         self.name = model_name(provider, model)
 
     @cached_property
     def _impl(self) -> Embedder:
-        return _load(self.provider, self.model)
+        return _load(self.provider, self.model, self.threads)
 
     @property
     def dim(self) -> int:
@@ -69,10 +69,10 @@ class LazyEmbedder:
 
 
 @lru_cache(maxsize=4)
-def _build(provider: str, model: str) -> LazyEmbedder:
-    return LazyEmbedder(provider, model)
+def _build(provider: str, model: str, threads: int) -> LazyEmbedder:
+    return LazyEmbedder(provider, model, threads)
 
 
 def make_embedder(settings: EmbeddingSettings) -> Embedder:
     """Models are loaded once per process (and only when used): the CLI's JSON Lines mode and the server reuse them."""
-    return _build(settings.provider, settings.model)
+    return _build(settings.provider, settings.model, settings.threads)
