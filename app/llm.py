@@ -120,8 +120,11 @@ class LocalLLM:
 
     def _sampling(self, temperature: float | None) -> dict[str, Any]:
         s = self.settings
-        temp = s.temperature if temperature is None else temperature
-        return {"max_tokens": s.max_tokens, "temperature": temp, "repeat_penalty": s.repeat_penalty}
+        return {
+            "max_tokens": s.max_tokens,
+            "temperature": s.temperature_for(temperature),
+            "repeat_penalty": s.repeat_penalty,
+        }
 
     def stream_completion(self, prompt: str, temperature: float | None = None) -> Iterator[str]:
         sampling = self._sampling(temperature)

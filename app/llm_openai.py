@@ -37,8 +37,7 @@ class OpenAICompatibleLLM:
 
     def _sampling(self, temperature: float | None = None) -> dict[str, Any]:
         s = self.settings
-        temp = s.temperature if temperature is None else temperature
-        return {"model": self.model, "max_tokens": s.max_tokens, "temperature": temp}
+        return {"model": self.model, "max_tokens": s.max_tokens, "temperature": s.temperature_for(temperature)}
 
     def _unreachable(self, exc: Exception) -> ModelNotFoundError:
         return ModelNotFoundError(f"the LLM server at {self.settings.base_url} did not answer: {exc}")

@@ -54,6 +54,10 @@ class LLMSettings(BaseModel):
     context_focus: bool = False
     fetch_timeout_s: float = Field(20.0, gt=0)
 
+    def temperature_for(self, override: float | None) -> float:
+        """A question's own temperature (the page's setting) wins over the configured one."""
+        return self.temperature if override is None else override
+
 
 class IngestSettings(BaseModel):
     chunk_size: int = Field(400, ge=50)

