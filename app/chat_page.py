@@ -1,5 +1,6 @@
 """The chat page (Gradio Blocks): streamed answers with sources and the cited page, persisted conversations,
-per-question settings, and the knowledge base's documents (upload, delete, re-ingest, restrict a question)."""
+per-question settings, knowledge bases (pick or create one) and their documents (upload with per-file progress,
+delete, re-ingest, restrict a question)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: nothing leaves 127.0.0.1
 
 import html
+import logging
+import queue
 import re
 import secrets
 import shutil
 import tempfile
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,12 +31,14 @@ from app.memory import Turn
 from app.page_view import locate, passage_html, render_pdf_page
 from app.render import answer_markdown, finished_markdown
 from app.retrieval import Filter
+from app.services import AnswerServices, check_kb_name
 from app.ui_text import LABELS
 from core.errors import ZhikuError
 from core.settings import Settings
 from core.store import KnowledgeBase
-from ingest.pipeline import FileResult, FileTask, IngestReport, ingest_files
+from ingest.pipeline import FileTask, IngestReport, ingest_files
 
+log = logging.getLogger(__name__)
 ChatHistory = list[dict[str, Any]]
 LANGUAGES = ("auto", "zh", "en")
 
@@ -46,26 +53,47 @@ class ChatPage:
     """The page's behaviour, one method per event, so each can be driven without a browser (gradio_client)."""
 
     def __init__(
-        self, settings: Settings, service: AnswerService, conversations: ConversationStore, language: str
+        self, settings: Settings, services: AnswerServices, conversations: ConversationStore, language: str
     ) -> None:
         self.settings = settings
-        self.service = service
+        self.services = services
         self.store = conversations
         self.language = language
         self.labels = LABELS[language]
 
-    @property
-    def kb(self) -> KnowledgeBase:
-        return self.service.kb
+    def service(self, kb: str) -> AnswerService:
+        """The session's knowledge base (a `gr.State`, so each browser tab may work in its own)."""
+        return self.services.get(kb or self.settings.kb)
+
+    def kb(self, kb: str) -> KnowledgeBase:
+        return self.service(kb).kb
+
+    # -- knowledge bases -------------------------------------------------------------------------------
+    def kb_choices(self, selected: str) -> gr.Dropdown:
+        return gr.Dropdown(choices=self.services.names(), value=selected)
+
+    def open_kb(self, name: str | None, owner: str, current: str) -> tuple[Any, ...]:
+        """Switch this session to another knowledge base: its conversations and documents; a fresh chat.
+        One that cannot be opened (built with another embedding model) is explained and the session stays."""
+        try:
+            kb = self.kb(check_kb_name(name or "")).name
+        except ZhikuError as exc:
+            return (current, self._error(str(exc)), self.kb_choices(current), *(gr.skip(),) * 10)
+        header = self.header(kb)
+        cleared = ([], "", self.conversation_list(owner, "", kb), self.source_choices(None), None)
+        return (kb, "", self.kb_choices(kb), "", header, *cleared, *self.documents(kb))
+
+    def header(self, kb: str) -> str:
+        return f"# {self.labels['title']}\n{self.labels['subtitle'].format(kb=kb)}"
 
     # -- conversations: persisted per owner, so memory follows the conversation, not the tab -------------
-    def start(self, remembered: str | None) -> tuple[str, str, gr.Radio]:
+    def start(self, remembered: str | None, kb: str) -> tuple[str, str, gr.Radio]:
         """Page load: this browser's owner id (kept in its localStorage) and its conversations."""
         owner = remembered or new_owner()
-        return owner, owner, self.conversation_list(owner, "")
+        return owner, owner, self.conversation_list(owner, "", kb)
 
-    def conversation_list(self, owner: str, selected: str) -> gr.Radio:
-        found = self.store.list(owner, kb=self.kb.name) if owner else []
+    def conversation_list(self, owner: str, selected: str, kb: str) -> gr.Radio:
+        found = self.store.list(owner, kb=self.kb(kb).name) if owner else []
         choices = [(c.title or self.labels["untitled"], c.id) for c in found]
         return gr.Radio(choices=choices, value=selected or None)
 
@@ -84,18 +112,18 @@ class ChatPage:
             return html.escape(entry.answer)
         return finished_markdown(Answer.from_json(entry.detail), self.labels)
 
-    def new_chat(self, owner: str) -> tuple[ChatHistory, str, str, gr.Radio, Any, None]:
-        return [], "", "", self.conversation_list(owner, ""), self.source_choices(None), None
+    def new_chat(self, owner: str, kb: str) -> tuple[ChatHistory, str, str, gr.Radio, Any, None]:
+        return [], "", "", self.conversation_list(owner, "", kb), self.source_choices(None), None
 
-    def rename(self, conversation_id: str, title: str, owner: str) -> tuple[str, gr.Radio]:
+    def rename(self, conversation_id: str, title: str, owner: str, kb: str) -> tuple[str, gr.Radio]:
         if conversation_id and title.strip():
             self.store.rename(conversation_id, title.strip(), owner)
-        return "", self.conversation_list(owner, conversation_id)
+        return "", self.conversation_list(owner, conversation_id, kb)
 
-    def delete(self, conversation_id: str, owner: str) -> tuple[ChatHistory, str, gr.Radio]:
+    def delete(self, conversation_id: str, owner: str, kb: str) -> tuple[ChatHistory, str, gr.Radio]:
         if conversation_id:
             self.store.delete(conversation_id, owner)
-        return [], "", self.conversation_list(owner, "")
+        return [], "", self.conversation_list(owner, "", kb)
 
     def export(self, conversation_id: str, owner: str) -> str | None:
         """A Markdown file of the conversation, in a fresh temporary folder (Gradio serves files from there)."""
@@ -124,7 +152,7 @@ class ChatPage:
     def respond(
         self, message: str, chat: ChatHistory, conversation_id: str, owner: str,
         top_k: float | None = None, evidence_only: bool | None = None, temperature: float | None = None,
-        language: str | None = None, restrict: list[str] | None = None,
+        language: str | None = None, restrict: list[str] | None = None, kb: str = "",
     ) -> Iterator[tuple[Any, ...]]:  # fmt: skip
         """Streams the answer; the turn is stored with its sources once done, and the list shows it."""
         message = (message or "").strip()
@@ -132,14 +160,15 @@ class ChatPage:
         if not message:
             yield chat, conversation_id, owner, "", gr.skip(), gr.skip(), gr.skip()
             return
+        service = self.service(kb)
         if not conversation_id:
-            conversation_id = self.store.create(self.kb.name, owner).id
+            conversation_id = self.store.create(service.kb.name, owner).id
         history = self.store.turns(conversation_id, owner)
         options = self.options(top_k, evidence_only, temperature, language, restrict)
         chat = [*chat, {"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
         text, sources, query = "", [], message
         try:
-            for event in self.service.stream(message, history, options):
+            for event in service.stream(message, history, options):
                 if event.kind == "sources":
                     sources, query = event.data.sources, event.data.query
                 elif event.kind == "token":
@@ -151,13 +180,16 @@ class ChatPage:
                     detail = done.to_json()
                     self.store.append(conversation_id, Turn(message, done.answer), owner, detail)
                     chat[-1]["content"] = finished_markdown(done, self.labels)
-                    listed = self.conversation_list(owner, conversation_id)
+                    listed = self.conversation_list(owner, conversation_id, kb)
                     yield chat, conversation_id, owner, "", listed, self.source_choices(detail), detail
                     return
                 chat[-1]["content"] = answer_markdown(text, sources, self.labels, query, None)
                 yield chat, conversation_id, owner, "", gr.skip(), gr.skip(), gr.skip()
-        except ZhikuError as exc:
-            chat[-1]["content"] = self._error(str(exc))
+        except Exception as exc:  # in words, never a traceback; the passages found so far stay readable
+            if not isinstance(exc, ZhikuError):
+                log.exception("answering %r failed", message)
+            shown = answer_markdown("", sources, self.labels, query, None) if sources else ""
+            chat[-1]["content"] = self._error(plain_error(exc)) + shown
             yield chat, conversation_id, owner, "", gr.skip(), gr.skip(), gr.skip()
 
     # -- the cited page ------------------------------------------------------------------------------
@@ -167,7 +199,7 @@ class ChatPage:
         choices = [(f"[{i}] {s.label()}", i) for i, s in enumerate(answer.sources, 1)] if answer else []
         return gr.Dropdown(choices=choices, value=None)
 
-    def show_source(self, citation: int | None, detail: dict[str, Any] | None) -> tuple[Any, str]:
+    def show_source(self, citation: int | None, detail: dict[str, Any] | None, kb: str) -> tuple[Any, str]:
         """The page image (PDFs, when the file is still there) and the passage with its evidence marked."""
         if not citation or not detail:
             return None, ""
@@ -176,7 +208,7 @@ class ChatPage:
             return None, ""
         src = answer.sources[citation - 1]
         text = passage_html(src, answer.evidence, citation)
-        path = locate(src.source, [self.upload_folder])
+        path = locate(src.source, [self.upload_folder(kb)])
         image = None
         if path is not None and src.page and path.suffix.lower() == ".pdf":
             image = render_pdf_page(path, src.page, self.settings.server.page_image_width, self.settings.ingest)
@@ -185,61 +217,102 @@ class ChatPage:
         return image, text
 
     # -- documents -----------------------------------------------------------------------------------
-    @property
-    def upload_folder(self) -> Path:
-        return self.settings.data_dir / "uploads" / self.kb.name
+    def upload_folder(self, kb: str) -> Path:
+        return self.settings.data_dir / "uploads" / safe_filename(self.kb(kb).name)
 
-    def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-        """Uploads go through the same pipeline as `python -m ingest`, with its progress shown in the page."""
-        self.upload_folder.mkdir(parents=True, exist_ok=True)
-        tasks = []
+    def upload(self, files: list[str] | None, kb: str) -> Iterator[tuple[Any, ...]]:
+        """Uploads go through the same pipeline as `python -m ingest`; each file's row shows its progress and
+        result as it comes (ingested, skipped, failed and why)."""
+        folder = self.upload_folder(kb)
+        folder.mkdir(parents=True, exist_ok=True)
+        tasks, limit = [], self.settings.ingest.max_file_mb * 2**20
         for tmp in files or []:
-            stored = self.upload_folder / safe_filename(Path(tmp).name)
-            shutil.copyfile(tmp, stored)
-            tasks.append(FileTask(stored.name, stored))
-        return (self._ingest(tasks, progress), *self.documents())
+            name = safe_filename(Path(tmp).name)
+            if Path(tmp).stat().st_size > limit:  # reported as too large by the pipeline, and not kept
+                tasks.append(FileTask(name, Path(tmp)))
+                continue
+            shutil.copyfile(tmp, folder / name)
+            tasks.append(FileTask(name, folder / name))
+        unchanged = (gr.skip(),) * 3
+        for status in self._ingest(tasks, kb):
+            yield status, *unchanged
+        yield status, *self.documents(kb)
 
-    def _ingest(self, tasks: list[FileTask], progress: gr.Progress | None) -> str:
-        def show(report: IngestReport, result: FileResult | None) -> None:
-            done = len(report.results)
-            if progress is not None:
-                progress((done, report.files_total), desc=f"{done}/{report.files_total} · {report.chunks} chunks")
+    def _ingest(self, tasks: list[FileTask], kb: str) -> Iterator[str]:
+        """Runs the ingestion in a thread and yields the per-file table whenever a file finishes (and at most
+        twice a second in between, for the page and chunk counts)."""
+        events: queue.Queue[IngestReport | None] = queue.Queue()
+        outcome: dict[str, Any] = {}
 
-        try:
-            report = ingest_files(self.kb, tasks, self.settings.ingest, self.settings.embedding.batch_size, show)
-        except ZhikuError as exc:
-            return self._error(str(exc))
-        lines = []
-        for result in report.results:
+        def run() -> None:
+            try:
+                outcome["report"] = ingest_files(
+                    self.kb(kb), tasks, self.settings.ingest, self.settings.embedding.batch_size,
+                    lambda report, result: events.put(report),
+                )  # fmt: skip
+            except Exception as exc:  # shown in the page in words, never as a traceback
+                if not isinstance(exc, ZhikuError):
+                    log.exception("ingesting %d uploaded files failed", len(tasks))
+                outcome["error"] = plain_error(exc)
+            finally:
+                events.put(None)
+
+        threading.Thread(target=run, name="page-ingest", daemon=True).start()
+        shown, report = 0.0, IngestReport(files_total=len(tasks))
+        while (event := events.get()) is not None:
+            finished = len(event.results) != len(report.results)
+            report = event
+            if finished or time.monotonic() - shown > 0.5:
+                shown = time.monotonic()
+                yield self._file_rows(tasks, report, done=False)
+        if "error" in outcome:
+            yield self._error(outcome["error"])
+            return
+        yield self._file_rows(tasks, outcome["report"], done=True)
+
+    def _file_rows(self, tasks: list[FileTask], report: IngestReport, done: bool) -> str:
+        L = self.labels
+        results = {r.source: r for r in report.results}
+        lines = [] if done else [L["upload_progress"].format(
+            done=len(results), total=len(tasks), pages=report.pages_read, chunks=report.chunks
+        ) + "\n"]  # fmt: skip
+        for task in tasks:
+            result = results.get(task.source)
+            if result is None:
+                lines.append(f"- {html.escape(task.source)} — {L['waiting']}")
+                continue
             detail = f": {result.error}" if result.error else f" ({result.pages} p., {result.chunks} chunks)"
             detail = f": {result.note}" if result.status == "skipped" and result.note else detail
-            lines.append(f"- {html.escape(result.source)} — {self.labels[result.status]}{html.escape(detail)}")
+            lines.append(f"- {html.escape(result.source)} — {L[result.status]}{html.escape(detail)}")
         return "\n".join(lines)
 
-    def documents(self) -> tuple[list[list[Any]], gr.Dropdown, gr.Dropdown]:
+    def documents(self, kb: str) -> tuple[list[list[Any]], gr.Dropdown, gr.Dropdown]:
         """The table of documents, and the same names offered to delete / re-ingest and to restrict questions."""
-        files = [f for f in self.kb.manifest.files() if f.status == "ingested"]
+        files = [f for f in self.kb(kb).manifest.files() if f.status == "ingested"]
         rows = [[f.path, f.pages, f.chunks, f.ingested_at[:16].replace("T", " ")] for f in files]
         names = [f.path for f in files]
         return rows, gr.Dropdown(choices=names, value=None), gr.Dropdown(choices=names, value=[])
 
-    def delete_document(self, path: str | None) -> tuple[Any, ...]:
-        status = (self._forget(path) or self.labels["deleted"].format(name=html.escape(path))) if path else ""
-        return (status, *self.documents())
+    def delete_document(self, path: str | None, kb: str) -> tuple[Any, ...]:
+        status = (self._forget(path, kb) or self.labels["deleted"].format(name=html.escape(path))) if path else ""
+        return (status, *self.documents(kb))
 
-    def reingest_document(self, path: str | None) -> tuple[Any, ...]:
+    def reingest_document(self, path: str | None, kb: str) -> tuple[Any, ...]:
         """Read the file again from where it was ingested, even if unchanged (a new parser, new settings)."""
         if not path:
-            return ("", *self.documents())
-        found = locate(path, [self.upload_folder])
-        status = self._error(f"{path}: file not found") if found is None else self._forget(path)
-        return (status or self._ingest([FileTask(path, found)], None), *self.documents())
+            return ("", *self.documents(kb))
+        found = locate(path, [self.upload_folder(kb)])
+        status = self._error(f"{path}: file not found") if found is None else self._forget(path, kb)
+        if not status and found is not None:
+            *_, status = self._ingest([FileTask(path, found)], kb)
+        return (status, *self.documents(kb))
 
-    def _forget(self, path: str) -> str:
+    def _forget(self, path: str, kb: str) -> str:
         """`python -m ingest delete` for one name, under the KB's writer lock: "" when done, else the error."""
+        knowledge_base = self.kb(kb)
         try:
-            with self.kb.writing():
-                self.kb.forget_file(path)
+            with knowledge_base.writing():
+                knowledge_base.forget_file(path)
         except ZhikuError as exc:
             return self._error(str(exc))
         return ""
@@ -253,7 +326,7 @@ class ChatPage:
         secret = browser_secret(s.data_dir)
         with gr.Blocks(title=L["title"]) as demo:
             with gr.Row():
-                gr.Markdown(f"# {L['title']}\n{L['subtitle'].format(kb=self.kb.name)}", elem_id="header")
+                header = gr.Markdown(self.header(s.kb), elem_id="header")
                 gr.HTML(  # the same tab: Markdown links open a new one
                     f'<a href="{html.escape(other_language_url)}" target="_self" id="switch-language">'
                     f"{html.escape(L['other_language'])}</a>",
@@ -261,8 +334,14 @@ class ChatPage:
                 )
             remembered = gr.BrowserState("", storage_key="zhiku-owner", secret=secret)
             owner, conversation, last_answer = gr.State(""), gr.State(""), gr.State(None)
+            kb = gr.State(s.kb)
             with gr.Row():
                 with gr.Column(scale=1, min_width=220):
+                    kb_pick = gr.Dropdown(label=L["kb"], choices=self.services.names(), value=s.kb, elem_id="kb")
+                    with gr.Row():
+                        kb_name = gr.Textbox(placeholder=L["new_kb"], show_label=False, elem_id="kb-name", scale=3)
+                        kb_create = gr.Button(L["create_kb"], size="sm", elem_id="kb-create", scale=2)
+                    kb_status = gr.Markdown(elem_id="kb-status")
                     new_chat = gr.Button(L["new_chat"], elem_id="new-chat")
                     conversations = gr.Radio(label=L["conversations"], choices=[], elem_id="conversations")
                     title = gr.Textbox(placeholder=L["rename_hint"], show_label=False, elem_id="rename-title")
@@ -296,36 +375,53 @@ class ChatPage:
                 with gr.Column(scale=1, min_width=260):
                     files = gr.File(label=L["upload"], file_count="multiple", elem_id="upload")
                     upload_status = gr.Markdown(elem_id="upload-status")
-                    docs = gr.Dataframe(
-                        headers=L["doc_columns"].split("|"), label=L["documents"], interactive=False,
-                        elem_id="documents", wrap=True,
-                    )  # fmt: skip
                     doc_pick = gr.Dropdown(label=L["document"], choices=[], elem_id="doc-pick")
                     with gr.Row():
                         delete_doc = gr.Button(L["delete_document"], size="sm", variant="stop", elem_id="delete-doc")
                         reingest = gr.Button(L["reingest"], size="sm", elem_id="reingest-doc")
                     restrict = gr.Dropdown(label=L["restrict"], choices=[], multiselect=True, elem_id="restrict")
+            # Full width: four columns in the side column showed only the file name on a narrow screen.
+            docs = gr.Dataframe(
+                headers=L["doc_columns"].split("|"), label=L["documents"], interactive=False,
+                elem_id="documents", wrap=True, column_widths=["55%", "12%", "13%", "20%"],
+            )  # fmt: skip
             listed_docs = [docs, doc_pick, restrict]
-            demo.load(self.start, [remembered], [remembered, owner, conversations], api_name=False)
-            demo.load(self.documents, None, listed_docs, api_name="documents")
-            ask_in = [box, chatbot, conversation, owner, top_k, evidence_only, temperature, language, restrict]
+            demo.load(self.start, [remembered, kb], [remembered, owner, conversations], api_name=False)
+            demo.load(self.documents, [kb], listed_docs, api_name="documents")
+            switched = [
+                kb, kb_status, kb_pick, kb_name, header,
+                chatbot, conversation, conversations, source_pick, last_answer, *listed_docs,
+            ]  # fmt: skip
+            kb_pick.input(self.open_kb, [kb_pick, owner, kb], switched, api_name="open_kb")
+            kb_create.click(self.open_kb, [kb_name, owner, kb], switched, api_name="create_kb")
+            kb_name.submit(self.open_kb, [kb_name, owner, kb], switched, api_name=False)
+            ask_in = [box, chatbot, conversation, owner, top_k, evidence_only, temperature, language, restrict, kb]
             asked = [chatbot, conversation, owner, box, conversations, source_pick, last_answer]
             send.click(self.respond, ask_in, asked, api_name="chat")
             box.submit(self.respond, ask_in, asked, api_name=False)
             new_chat.click(
-                self.new_chat, [owner], [chatbot, conversation, box, conversations, source_pick, last_answer],
+                self.new_chat, [owner, kb], [chatbot, conversation, box, conversations, source_pick, last_answer],
                 api_name="new_chat",
             )  # fmt: skip
             opened = [chatbot, conversation, source_pick, last_answer]
             conversations.input(self.open_conversation, [conversations, owner], opened, api_name="open_conversation")
-            rename.click(self.rename, [conversation, title, owner], [title, conversations], api_name="rename")
-            delete.click(self.delete, [conversation, owner], [chatbot, conversation, conversations], api_name="delete")
+            rename.click(self.rename, [conversation, title, owner, kb], [title, conversations], api_name="rename")
+            delete.click(
+                self.delete, [conversation, owner, kb], [chatbot, conversation, conversations], api_name="delete"
+            )
             export.click(self.export, [conversation, owner], [export], api_name="export")
-            source_pick.input(self.show_source, [source_pick, last_answer], [page_image, passage], api_name="source")
-            files.upload(self.upload, files, [upload_status, *listed_docs], api_name="upload")
-            delete_doc.click(self.delete_document, [doc_pick], [upload_status, *listed_docs], api_name="delete_doc")
-            reingest.click(self.reingest_document, [doc_pick], [upload_status, *listed_docs], api_name="reingest")
+            source_pick.input(
+                self.show_source, [source_pick, last_answer, kb], [page_image, passage], api_name="source"
+            )
+            files.upload(self.upload, [files, kb], [upload_status, *listed_docs], api_name="upload")
+            delete_doc.click(self.delete_document, [doc_pick, kb], [upload_status, *listed_docs], api_name="delete_doc")
+            reingest.click(self.reingest_document, [doc_pick, kb], [upload_status, *listed_docs], api_name="reingest")
         return demo
+
+
+def plain_error(exc: Exception) -> str:
+    """Zhiku's own errors are written for users; anything else is named by its type, never a traceback."""
+    return str(exc) if isinstance(exc, ZhikuError) else f"{type(exc).__name__}: {exc}"
 
 
 def new_owner() -> str:

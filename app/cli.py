@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_common_args(serve)
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    sub.add_parser("hash-password", help="print the hash of a password for auth.users (read from the terminal)")
     fetch = sub.add_parser("fetch-model", help="download a GGUF model from the Hugging Face hub")
     add_common_args(fetch)
     fetch.add_argument("repo", metavar="REPO", help="e.g. Qwen/Qwen2.5-7B-Instruct-GGUF")
@@ -116,6 +117,16 @@ def run_queries(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.command == "hash-password":
+        import getpass
+
+        from app.auth import hash_password
+
+        password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+        if not password:
+            raise ZhikuError("an empty password cannot sign in")
+        print(hash_password(password))
+        return 0
     settings = settings_from_args(args)
     if args.command in ("search", "ask"):
         return run_queries(args, settings)

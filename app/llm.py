@@ -154,3 +154,22 @@ class LocalLLM:
                 delta = part["choices"][0].get("delta", {}).get("content")
                 if delta:
                     yield delta
+
+
+class SharedLLM:
+    """One model for every knowledge base's answering service, loaded when the first answer needs it: each KB
+    opened in the page must not load its own copy (memory), nor make a search pay for loading it."""
+
+    def __init__(self, settings: LLMSettings, models_dir: Path) -> None:
+        self._settings, self._models_dir = settings, models_dir
+        self._model: LLM | None = None
+        self._lock = threading.Lock()
+
+    def _loaded(self) -> LLM:
+        with self._lock:
+            if self._model is None:
+                self._model = make_llm(self._settings, self._models_dir)
+            return self._model
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loaded(), name)

@@ -148,7 +148,8 @@ class Retriever:
 
     def _relevant(self, query: str, sources: list[Source]) -> bool:
         rs = self.settings
-        return relevance(query, sources, rs.relevance_coverage_weight, rs.cross_language_bonus) >= rs.min_relevance
+        floor = rs.floor(detect_language(query))
+        return relevance(query, sources, rs.relevance_coverage_weight, rs.cross_language_bonus) >= floor
 
 
 def relevance(query: str, sources: Sequence[Source], coverage_weight: float, cross_language_bonus: float) -> float:

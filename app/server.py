@@ -14,10 +14,9 @@ import gradio as gr
 import uvicorn
 from fastapi import FastAPI
 
-from app.answer import AnswerService
 from app.chat_page import ChatPage
 from app.conversations import ConversationStore
-from app.services import ensure_sample_kb, open_kb
+from app.services import AnswerServices, ensure_sample_kb
 from app.ui_text import LABELS
 from core.settings import Settings
 
@@ -28,11 +27,11 @@ def page_paths(default: str) -> dict[str, str]:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    kb = open_kb(settings)
+    services = AnswerServices(settings)
+    kb = services.get(settings.kb).kb
     report = ensure_sample_kb(settings, kb)
     if report is not None:
         print(f"sample knowledge base: {len(report.by_status('ingested'))} documents ingested into '{kb.name}'")
-    service = AnswerService(settings, kb)
     conversations = ConversationStore.in_data_dir(settings.data_dir)
     app = FastAPI(title="Zhiku", docs_url=None, redoc_url=None)
 
@@ -44,7 +43,7 @@ def create_app(settings: Settings) -> FastAPI:
     # The root page last: a mount at "/" would shadow every path mounted after it.
     for lang in sorted(paths, key=lambda code: paths[code] == "/"):
         other = next(p.rstrip("/") + "/" for code, p in paths.items() if code != lang)
-        blocks = ChatPage(settings, service, conversations, lang).build(other_language_url=other)
+        blocks = ChatPage(settings, services, conversations, lang).build(other_language_url=other)
         blocks.queue(default_concurrency_limit=1)
         gr.mount_gradio_app(app, blocks, path=paths[lang], footer_links=[])
     return app

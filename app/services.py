@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+from app.answer import AnswerService
+from app.llm import SharedLLM
 from core.embeddings import make_embedder
+from core.errors import ZhikuError
 from core.settings import PROJECT_ROOT, Settings
-from core.store import KnowledgeBase
+from core.store import KnowledgeBase, knowledge_bases
 from ingest.pipeline import IngestReport, ingest_paths
+
+_FORBIDDEN_IN_NAME = set('/\\:*?"<>|')
 
 
 def open_kb(settings: Settings, kb: str | None = None) -> KnowledgeBase:
@@ -30,3 +36,31 @@ def ensure_sample_kb(settings: Settings, kb: KnowledgeBase) -> IngestReport | No
     if kb.count() or path is None:
         return None
     return ingest_paths(kb, [str(path)], settings.ingest, settings.embedding.batch_size)
+
+
+def check_kb_name(name: str) -> str:
+    """A new knowledge base's name: any language, but no path characters (it names the upload folder)."""
+    name = name.strip()
+    if not name or len(name) > 64 or any(c in _FORBIDDEN_IN_NAME or ord(c) < 32 for c in name) or name[0] == ".":
+        raise ZhikuError(f'{name!r} cannot name a knowledge base: 1–64 characters, no / \\ : * ? " < > |')
+    return name
+
+
+class AnswerServices:
+    """One answering service per knowledge base, opened on first use and kept; they share one LLM."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.llm = SharedLLM(settings.llm, settings.models_dir)
+        self._services: dict[str, AnswerService] = {}
+        self._lock = threading.Lock()
+
+    def get(self, kb: str) -> AnswerService:
+        """Raises EmbeddingMismatchError for a knowledge base built with another embedding model."""
+        with self._lock:
+            if kb not in self._services:
+                self._services[kb] = AnswerService(self.settings, open_kb(self.settings, kb), self.llm)
+            return self._services[kb]
+
+    def names(self) -> list[str]:
+        return sorted(set(knowledge_bases(self.settings.data_dir)) | set(self._services))

@@ -18,9 +18,11 @@ What one run does (evaluation only; the QA sets live outside the project, see ..
    coverage rerank), and the naive baseline. k counts passages as shown
    to the user (chunks, best first); a question scores at rank r when the r-th chunk comes from a gold passage.
    Reported: hit@1/5/10, MRR@10, p50/p95 latency per retrieval stage.
-4. Refusals, when the set has questions that must be refused (rag5's `raw/ood_questions.jsonl`): the share of
-   them Zhiku answers "not found" (its relevance floor, `retrieval.min_relevance`), and the share of answerable
-   questions it wrongly refuses, with a sweep over the floor so the threshold is chosen by measurement.
+4. Refusals, when the set has questions that must be refused (rag5's `raw/ood_questions.jsonl`, and with
+   `--ood-from SET...` a fixed sample of other sets' questions, which this corpus cannot answer): the share of
+   them Zhiku answers "not found" (its relevance floor for the question's language, `retrieval.min_relevance`),
+   per origin, and the share of answerable questions it wrongly refuses, with a sweep over one floor for all so
+   the threshold is chosen by measurement. `--refusals-only` skips the retrieval comparison and the rest.
 5. With `--answers N`: the first N answerable questions through the whole `ask` (LLM included): token-F1 and
    contains-match of the answer and of the evidence sentences against the gold answer, the grounding states,
    time to first token and generation time.
@@ -71,11 +73,23 @@ def load_set(set_dir: Path, limit: int | None) -> EvalSet:
     corpus = read_jsonl(set_dir / "corpus.jsonl")
     questions = [q for q in read_jsonl(set_dir / "questions.jsonl") if q.get("gold_ids") or q.get("gold_docs")]
     ood_file = set_dir / "raw" / "ood_questions.jsonl"
-    refuse = read_jsonl(ood_file) if ood_file.is_file() else []
+    refuse = [q | {"origin": f"{set_dir.name} (own)"} for q in read_jsonl(ood_file)] if ood_file.is_file() else []
     passages = {str(p["id"]): (str(p.get("title") or ""), str(p["text"])) for p in corpus}
     by_document = bool(questions) and not questions[0].get("gold_ids")
     documents = next((d for d in (set_dir / "raw").rglob("docs") if d.is_dir()), None) if by_document else None
     return EvalSet(set_dir.name, passages, questions[:limit] if limit else questions, refuse, documents)
+
+
+def out_of_scope_from(set_dirs: list[Path], per_set: int) -> list[dict[str, Any]]:
+    """Other sets' questions as must-refuse ones: a fixed sample (seed 0) of each, tagged with its origin."""
+    import random
+
+    out: list[dict[str, Any]] = []
+    for set_dir in set_dirs:
+        questions = read_jsonl(set_dir / "questions.jsonl")
+        picked = random.Random(0).sample(questions, min(per_set, len(questions)))
+        out += [{"question": q["question"], "origin": set_dir.name} for q in picked]
+    return out
 
 
 def gold_of(q: dict[str, Any]) -> set[str]:
@@ -244,35 +258,45 @@ def run_refusals(es: EvalSet, settings: Settings, kb: Any) -> dict[str, Any]:
     """The relevance signal (`app.retrieval.relevance`) on answerable and must-refuse questions, swept."""
     from app.rerank import make_reranker
     from app.retrieval import Retriever, relevance
+    from core.lang import detect_language
 
     retriever = Retriever(kb, settings.retrieval, make_reranker(settings.retrieval))
     rs = settings.retrieval
 
     def best(question: str) -> tuple[float, float]:
-        """(relevance, the best passage's share of the question's words)."""
+        """(relevance minus the floor for the question's language, the best passage's share of its words)."""
         found = retriever.search(question, rs.top_k)
         score = relevance(question, found.sources, rs.relevance_coverage_weight, rs.cross_language_bonus)
-        return score, max((src.coverage for src in found.sources), default=0.0)
+        return score - rs.floor(detect_language(question)), max((src.coverage for src in found.sources), default=0.0)
 
     answerable_pairs = [best(q["question"]) for q in es.questions]
     refuse_pairs = [best(q["question"]) for q in es.refuse]
     answerable, refuse = [r for r, _ in answerable_pairs], [r for r, _ in refuse_pairs]
+    language = Counter(detect_language(q["question"]) for q in es.questions).most_common(1)[0][0]
+    base = rs.floor(language)  # the sweep moves one floor, in the set's main language's terms
 
     def mean_coverage(pairs: list[tuple[float, float]]) -> float | None:
         return statistics.fmean(c for _, c in pairs) if pairs else None
 
-    def share(scores: list[float], floor: float) -> float | None:
-        return sum(s < floor for s in scores) / len(scores) if scores else None
+    def share(margins: list[float], shift: float = 0.0) -> float | None:
+        return sum(m < shift for m in margins) / len(margins) if margins else None
 
-    floor = settings.retrieval.min_relevance
-    sweep = [{"min_relevance": t, "refused": share(refuse, t), "false_refusals": share(answerable, t)} for t in SWEEP]
+    by_origin: dict[str, list[float]] = {}
+    for q, margin in zip(es.refuse, refuse, strict=True):
+        by_origin.setdefault(q.get("origin", "?"), []).append(margin)
+    sweep = [
+        {"min_relevance": t, "refused": share(refuse, t - base), "false_refusals": share(answerable, t - base)}
+        for t in SWEEP
+    ]
     return {
-        "min_relevance": floor,
-        "refused": share(refuse, floor),
-        "false_refusals": share(answerable, floor),
+        "min_relevance": rs.min_relevance,
+        "refused": share(refuse),
+        "refused_by_origin": {origin: share(margins) for origin, margins in by_origin.items()},
+        "false_refusals": share(answerable),
+        "sweep_language": language,
         "sweep": sweep,
         "best_coverage_mean": {"answerable": mean_coverage(answerable_pairs), "refuse": mean_coverage(refuse_pairs)},
-        "scores": {"answerable": answerable, "refuse": refuse},
+        "margins": {"answerable": answerable, "refuse": refuse},  # relevance minus the question's floor
     }
 
 
@@ -388,14 +412,15 @@ def markdown(es: EvalSet, report: dict[str, Any]) -> str:
         lines += ["", f"Hybrid (weighted) latency per stage, p50/p95 ms: {stages}."]
     if ref := report.get("refusals"):
         pct: Callable[[float | None], str] = lambda v: "–" if v is None else f"{v:.1%}"  # noqa: E731
+        origins = ", ".join(f"{o}: {pct(v)}" for o, v in ref["refused_by_origin"].items()) or "none"
         lines += [
             "",
             f"Refusals at min_relevance {ref['min_relevance']}: {pct(ref['refused'])} of {len(es.refuse)} out-of-scope "
-            f"questions refused, {pct(ref['false_refusals'])} of answerable ones wrongly refused. The best passage "
-            f"holds {pct(ref['best_coverage_mean']['answerable'])} of an answerable question's words on average, "
-            f"{pct(ref['best_coverage_mean']['refuse'])} of an out-of-scope one's.",
+            f"questions refused ({origins}), {pct(ref['false_refusals'])} of answerable ones wrongly refused. The "
+            f"best passage holds {pct(ref['best_coverage_mean']['answerable'])} of an answerable question's words on "
+            f"average, {pct(ref['best_coverage_mean']['refuse'])} of an out-of-scope one's.",
             "",
-            "| min_relevance | refused (out of scope) | false refusals |",
+            f"| min_relevance ({ref['sweep_language']}) | refused (out of scope) | false refusals |",
             "|---|---|---|",
         ]
         lines += [f"| {s['min_relevance']} | {pct(s['refused'])} | {pct(s['false_refusals'])} |" for s in ref["sweep"]]
@@ -433,6 +458,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--answers", type=int, default=0, help="also run the LLM on the first N questions")
     ap.add_argument("--skip-naive", action="store_true", help="leave the LangChain baseline out")
     ap.add_argument("--skip-multiturn", action="store_true", help="leave the follow-up question comparison out")
+    ap.add_argument("--ood-from", type=Path, nargs="+", default=[], help="other sets whose questions must be refused")
+    ap.add_argument("--ood-per-set", type=int, default=40, help="questions taken from each --ood-from set")
+    ap.add_argument("--refusals-only", action="store_true", help="only the refusal figures (no retrieval, no LLM)")
     return ap.parse_args(argv)
 
 
@@ -442,12 +470,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no QA set at {args.set} (expected corpus.jsonl and questions.jsonl there)", file=sys.stderr)
         return 2
     es = load_set(args.set, args.limit)
+    es.refuse += out_of_scope_from([d for d in args.ood_from if d.resolve() != args.set.resolve()], args.ood_per_set)
     work = RESULTS / "eval" / es.name
     settings = load_settings(args.config, data_dir=work / "zhiku", kb=es.name)
     names = write_corpus(es, work / "corpus")
     folder = es.documents or work / "corpus"
     kb = build_zhiku(settings, folder)
-    naive = None if args.skip_naive else build_naive(settings, folder, work / "naive")
+    naive = None if args.skip_naive or args.refusals_only else build_naive(settings, folder, work / "naive")
     report: dict[str, Any] = {
         "set": es.name,
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -458,14 +487,14 @@ def main(argv: list[str] | None = None) -> int:
         "chunks": kb.count(),
         "load_average": os.getloadavg(),
     }
-    report["retrieval"] = run_retrieval(es, settings, kb, naive, names)
+    report["retrieval"] = {} if args.refusals_only else run_retrieval(es, settings, kb, naive, names)
     report["refusals"] = run_refusals(es, settings, kb)
     dialogues_file = args.set / "raw" / "eval_multiturn.jsonl"
-    if dialogues_file.is_file() and not args.skip_multiturn:
+    if dialogues_file.is_file() and not args.skip_multiturn and not args.refusals_only:
         dialogues = read_jsonl(dialogues_file)
         report["multiturn_dialogues"] = len(dialogues)
         report["multiturn"] = run_multiturn(es, settings, kb, dialogues, names)
-    if args.answers:
+    if args.answers and not args.refusals_only:
         report["answers"] = run_answers(es, settings, kb, args.answers)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"eval-{es.name}.json").write_text(json.dumps(report, ensure_ascii=False, indent=1))

@@ -13,7 +13,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -83,6 +83,9 @@ class IngestSettings(BaseModel):
         return None
 
 
+_MIN_RELEVANCE = {"zh": 0.92, "en": 0.88}
+
+
 class RetrievalSettings(BaseModel):
     top_k: int = Field(5, ge=1)
     mode: Literal["hybrid", "vector", "keyword"] = "hybrid"
@@ -93,9 +96,26 @@ class RetrievalSettings(BaseModel):
     rerank: Literal["none", "coverage", "cross-encoder"] = "none"
     coverage_weight: float = Field(0.005, ge=0.0)
     reranker_model: str = ""
-    min_relevance: float = Field(0.91, ge=-1.0, le=2.0)
+    min_relevance: dict[Literal["zh", "en"], float] = Field(default_factory=lambda: dict(_MIN_RELEVANCE))
     relevance_coverage_weight: float = Field(0.1, ge=0.0)
     cross_language_bonus: float = Field(0.05, ge=0.0)
+
+    @field_validator("min_relevance", mode="before")
+    @classmethod
+    def _one_floor_for_all(cls, value: Any) -> Any:
+        """A single number (an older config, an environment override) is the floor for every language."""
+        if isinstance(value, int | float | str) and not isinstance(value, bool):
+            return {"zh": float(value), "en": float(value)}
+        if isinstance(value, dict):
+            merged = _MIN_RELEVANCE | value
+            if any(not -1.0 <= float(v) <= 2.0 for v in merged.values()):
+                raise ValueError("min_relevance values must lie between -1 and 2")
+            return merged
+        return value
+
+    def floor(self, language: str) -> float:
+        """The relevance floor for a question in `language` ('zh' or 'en', as `core.lang.detect_language` says)."""
+        return self.min_relevance.get(language, self.min_relevance["en"])
 
 
 class AnswerSettings(BaseModel):
@@ -125,6 +145,11 @@ class ServerSettings(BaseModel):
     page_image_width: int = Field(900, ge=200, le=3000)
 
 
+class AuthSettings(BaseModel):
+    enabled: bool = False
+    users: dict[str, str] = Field(default_factory=dict, repr=False)  # name -> hash (`python -m app hash-password`)
+
+
 class Settings(BaseSettings):
     """The whole configuration; see `config.yaml` for what each key does."""
 
@@ -143,6 +168,7 @@ class Settings(BaseSettings):
     cache: CacheSettings = CacheSettings()
     memory: MemorySettings = MemorySettings()
     server: ServerSettings = ServerSettings()
+    auth: AuthSettings = AuthSettings()
 
     @classmethod
     def settings_customise_sources(

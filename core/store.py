@@ -56,6 +56,18 @@ def open_client(data_dir: Path) -> chromadb.ClientAPI:
     )
 
 
+def knowledge_bases(data_dir: Path) -> list[str]:
+    """The knowledge bases in a data dir, by name (one manifest each)."""
+    names = []
+    for path in sorted((data_dir / "manifests").glob("kb-*.sqlite3")):
+        manifest = Manifest(path)
+        try:
+            names.append(manifest.get_meta("name") or path.stem.removeprefix("kb-"))
+        finally:
+            manifest.close()
+    return sorted(names)
+
+
 class KnowledgeBase:
     def __init__(self, data_dir: Path, kb: str, embedder: Embedder, *, check_model: bool = True) -> None:
         """`check_model=False` only for `reindex`, which exists to change the model."""
@@ -66,6 +78,8 @@ class KnowledgeBase:
         built_with = self.manifest.get_meta("embedding_model")
         if check_model and built_with and built_with != embedder.name:
             raise mismatch(kb, built_with, embedder.name)
+        if self.manifest.get_meta("name") != kb:
+            self.manifest.set_meta("name", kb)  # listed by its own name: the file's is hashed for "工艺卡"
 
     @classmethod
     def open(cls, data_dir: Path, kb: str, embedder: Embedder) -> KnowledgeBase:

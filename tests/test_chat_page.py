@@ -174,3 +174,78 @@ def test_a_document_is_reingested_then_deleted_and_no_longer_cited(page_url: str
     assert "gearbox card.pdf" not in last_reply(client.predict(question, api_name="/chat")[0])
     with pytest.raises(AppError):  # no longer offered: the page cannot re-ingest what is not listed
         client.predict("gearbox card.pdf", api_name="/reingest")
+
+
+def test_a_new_knowledge_base_keeps_its_own_documents_and_conversations(page_url: str, tmp_path: Path):
+    """Created from the page under a Chinese name; switching back finds the first KB as it was. A session that
+    did not switch stays on the configured KB."""
+    client = Client(page_url + "en/", verbose=False)
+    status, picker, name_box, header, chat, listed, _, documents, *_ = client.predict(
+        "工艺卡 2026", api_name="/create_kb"
+    )
+    assert status == "" and name_box == "" and "**工艺卡 2026**" in header
+    assert {"工艺卡 2026", "default"} <= {c[0] for c in picker["choices"]} and picker["value"] == "工艺卡 2026"
+    assert chat == [] and listed["choices"] == [] and documents["data"] in ([], [[None] * 4], [[""] * 4])
+    card = pdf_with_pages(tmp_path / "spindle card.pdf", ["Spindle S-3 card.", "Spindle S-3 is greased weekly."])
+    status, documents, *_ = client.predict([handle_file(str(card))], api_name="/upload")
+    assert "spindle card.pdf — ingested" in status and [r[0] for r in documents["data"]] == ["spindle card.pdf"]
+    reply = last_reply(client.predict("How often is spindle S-3 greased?", api_name="/chat")[0])
+    assert "spindle card.pdf · p.2" in reply
+    reply = last_reply(client.predict("What must the impeller clearance be?", api_name="/chat")[0])
+    assert "pump_manual.pdf" not in reply  # the first KB's manual is not in this one
+
+    *_, listed, _, documents, _, _ = client.predict("default", api_name="/open_kb")
+    names = [r[0] for r in documents["data"]]
+    assert "pump_manual.pdf" in names and "spindle card.pdf" not in names
+    assert listed["choices"] == []  # the conversation lives in 工艺卡 2026, not here
+    reply = last_reply(client.predict("How often is spindle S-3 greased?", api_name="/chat")[0])
+    assert "spindle card.pdf" not in reply
+    stranger, *_ = Client(page_url + "en/", verbose=False).predict(api_name="/documents")
+    assert "spindle card.pdf" not in [r[0] for r in stranger["data"]]
+
+
+def test_a_knowledge_base_name_that_is_a_path_is_refused_in_words(page_url: str):
+    status, picker, *_ = Client(page_url + "en/", verbose=False).predict("../etc", api_name="/create_kb")
+    assert "cannot name a knowledge base" in status and picker["value"] == "default"
+
+
+@pytest.fixture(scope="module")
+def troubled(tmp_path_factory: pytest.TempPathFactory, docs_dir: Path) -> Iterator[tuple[str, Path]]:
+    """Three things users get wrong: the LLM file is missing, a KB was built with another embedding model (the
+    packaged English MiniLM, really ingested), uploads are over `ingest.max_file_mb`."""
+    data_dir = tmp_path_factory.mktemp("troubled")
+    settings = load_settings(TEST_CONFIG, data_dir=str(data_dir))
+    settings.llm.model_path = str(data_dir / "models" / "qwen-7b-missing.gguf")
+    settings.ingest.max_file_mb = 0.005
+    ingest_paths(open_kb(settings), [str(docs_dir / "pump_manual.pdf")], settings.ingest, 32)
+    minilm = load_settings(TEST_CONFIG, data_dir=str(data_dir), kb="minilm")
+    minilm.embedding.provider = "sentence-transformers"
+    ingest_paths(open_kb(minilm), [str(docs_dir / "冷却塔.txt")], minilm.ingest, 32)
+    with service_in_thread(settings) as url:
+        yield url + "/en/", data_dir
+
+
+def test_errors_are_shown_in_plain_words_never_as_a_traceback(troubled: tuple[str, Path], tmp_path: Path):
+    url, data_dir = troubled
+    client = Client(url, verbose=False)
+    reply = last_reply(client.predict("What must the impeller clearance be?", api_name="/chat")[0])
+    assert reply.startswith("Something went wrong: LLM model file not found")
+    assert "qwen-7b-missing.gguf" in reply and "Traceback" not in reply
+    assert "pump_manual.pdf · p.2" in reply  # the passages found are still shown
+
+    status, picker, *_ = client.predict("minilm", api_name="/open_kb")
+    assert "built with embedding model" in status and "sentence-transformers" in status and "Traceback" not in status
+    assert picker["value"] == "default"  # the session stays where it was
+
+    big = tmp_path / "big manual.txt"
+    big.write_text("Pump P-1 manual. " * 1000, encoding="utf-8")  # 17 kB > 5 kB
+    small = tmp_path / "small note.txt"
+    small.write_text("The P-1 seal is checked monthly.", encoding="utf-8")
+    job = client.submit([handle_file(str(big)), handle_file(str(small))], api_name="/upload")
+    final, documents, *_ = job.result()
+    assert "big manual.txt — failed: too large" in final and "max_file_mb" in final
+    assert "small note.txt — ingested" in final and "waiting" not in final
+    assert any("files ·" in out[0] for out in job.outputs()[:-1])  # progress came while it ran
+    assert "small note.txt" in [r[0] for r in documents["data"]]
+    kept = {p.name for p in (data_dir / "uploads" / "default").iterdir()}
+    assert kept == {"small note.txt"}  # the file over the limit was not stored

@@ -81,6 +81,18 @@ def test_below_the_relevance_floor_the_answer_is_not_found_in_the_questions_lang
     assert search(kb_dir, "pump", env=env)["relevant"] is False
 
 
+def test_the_floor_is_chosen_by_the_questions_language(kb_dir: Path):
+    """e5 scores Chinese pairs higher than English ones, so each language has its own floor; an environment
+    override of one language's floor leaves the other's alone."""
+    zh, en = "减速机油温不得超过多少度？", "What must the impeller clearance be?"
+    out_of_reach = {"ZHIKU_RETRIEVAL__MIN_RELEVANCE__ZH": "1.5"}
+    assert search(kb_dir, zh, env=out_of_reach)["relevant"] is False
+    assert search(kb_dir, en, env=out_of_reach)["relevant"] is True
+    out_of_reach = {"ZHIKU_RETRIEVAL__MIN_RELEVANCE__EN": "1.5"}
+    assert search(kb_dir, zh, env=out_of_reach)["relevant"] is True
+    assert search(kb_dir, en, env=out_of_reach)["relevant"] is False
+
+
 def test_the_default_floor_refuses_an_unrelated_question_and_answers_a_related_one(kb_dir: Path):
     unrelated = search(kb_dir, "Who won the football World Cup in 1998?")
     assert unrelated["relevant"] is False and unrelated["evidence"] == []

@@ -49,3 +49,22 @@ def test_a_prompt_budget_larger_than_the_context_window_is_refused_at_start(tmp_
         load_settings(cfg)
     cfg.write_text("llm:\n  n_ctx: 4096\n  context_tokens: 1500\n", encoding="utf-8")
     assert load_settings(cfg).llm.context_tokens == 1500
+
+
+def test_the_relevance_floor_is_per_language_and_a_single_number_still_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    s = load_settings(DEFAULT_CONFIG).retrieval
+    assert s.floor("zh") > s.floor("en")  # e5 scores Chinese pairs higher
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("retrieval:\n  min_relevance: 0.5\n", encoding="utf-8")
+    assert (load_settings(cfg).retrieval.floor("zh"), load_settings(cfg).retrieval.floor("en")) == (0.5, 0.5)
+    cfg.write_text("retrieval:\n  min_relevance:\n    en: 0.7\n", encoding="utf-8")
+    partial = load_settings(cfg).retrieval
+    assert partial.floor("en") == 0.7 and partial.floor("zh") == s.floor("zh")
+    monkeypatch.setenv("ZHIKU_RETRIEVAL__MIN_RELEVANCE", "-1")
+    assert load_settings(cfg).retrieval.floor("zh") == -1.0
+    cfg.write_text("retrieval:\n  min_relevance:\n    zh: 7\n", encoding="utf-8")
+    monkeypatch.delenv("ZHIKU_RETRIEVAL__MIN_RELEVANCE")
+    with pytest.raises(ConfigError, match="min_relevance"):
+        load_settings(cfg)
