@@ -11,9 +11,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 import html
 import logging
 import queue
-import re
 import secrets
-import shutil
 import tempfile
 import threading
 import time
@@ -33,6 +31,7 @@ from app.render import answer_markdown, finished_markdown
 from app.retrieval import Filter
 from app.services import AnswerServices, check_kb_name
 from app.ui_text import LABELS
+from app.uploads import safe_filename, stage_uploads, upload_folder
 from core.errors import ZhikuError
 from core.settings import Settings
 from core.store import KnowledgeBase
@@ -41,12 +40,6 @@ from ingest.pipeline import FileTask, IngestReport, ingest_files
 log = logging.getLogger(__name__)
 ChatHistory = list[dict[str, Any]]
 LANGUAGES = ("auto", "zh", "en")
-
-
-def safe_filename(name: str) -> str:
-    """Keep the visible name (Chinese included) but never a path: uploads cannot escape the upload folder."""
-    base = Path(name).name.strip().lstrip(".")
-    return re.sub(r"[\x00-\x1f/\\:*?\"<>|]", "_", base) or "upload"
 
 
 class ChatPage:
@@ -61,45 +54,62 @@ class ChatPage:
         self.language = language
         self.labels = LABELS[language]
 
-    def service(self, kb: str) -> AnswerService:
-        """The session's knowledge base (a `gr.State`, so each browser tab may work in its own)."""
-        return self.services.get(kb or self.settings.kb)
+    def service(self, kb: str, request: gr.Request | None) -> AnswerService:
+        """The session's knowledge base (a `gr.State`, so each browser tab may work in its own), for the
+        signed-in user: another user's private one raises AccessDeniedError, whatever the page shows."""
+        return self.services.get(kb or self.settings.kb, user_of(request))
 
-    def kb(self, kb: str) -> KnowledgeBase:
-        return self.service(kb).kb
+    def kb(self, kb: str, request: gr.Request | None) -> KnowledgeBase:
+        return self.service(kb, request).kb
+
+    def who(self, owner: str, request: gr.Request | None) -> str:
+        """Whose conversations: the signed-in user's, else this browser's id (kept in its storage)."""
+        user = user_of(request)
+        return f"user:{user}" if user else owner
 
     # -- knowledge bases -------------------------------------------------------------------------------
-    def kb_choices(self, selected: str) -> gr.Dropdown:
-        return gr.Dropdown(choices=self.services.names(), value=selected)
+    def kb_choices(self, selected: str, request: gr.Request | None) -> gr.Dropdown:
+        return gr.Dropdown(choices=self.services.names(user_of(request)), value=selected)
 
-    def open_kb(self, name: str | None, owner: str, current: str) -> tuple[Any, ...]:
-        """Switch this session to another knowledge base: its conversations and documents; a fresh chat.
-        One that cannot be opened (built with another embedding model) is explained and the session stays."""
+    def open_kb(
+        self, name: str | None, owner: str, current: str, private: bool = False, request: gr.Request | None = None
+    ) -> tuple[Any, ...]:
+        """Switch this session to another knowledge base (created when new, owned by the signed-in user and
+        private if asked): its conversations and documents; a fresh chat. One that cannot be opened (built
+        with another embedding model, another user's private one) is explained and the session stays."""
         try:
-            kb = self.kb(check_kb_name(name or "")).name
+            knowledge_base = self.services.create(check_kb_name(name or ""), user_of(request), bool(private)).kb
         except ZhikuError as exc:
-            return (current, self._error(str(exc)), self.kb_choices(current), *(gr.skip(),) * 10)
-        header = self.header(kb)
+            return (current, self._error(str(exc)), self.kb_choices(current, request), *(gr.skip(),) * 10)
+        kb, owner = knowledge_base.name, self.who(owner, request)
         cleared = ([], "", self.conversation_list(owner, "", kb), self.source_choices(None), None)
-        return (kb, "", self.kb_choices(kb), "", header, *cleared, *self.documents(kb))
+        shown = (self.kb_choices(kb, request), "", self.header(kb))
+        return (kb, "", *shown, *cleared, *self._documents(knowledge_base))
 
     def header(self, kb: str) -> str:
         return f"# {self.labels['title']}\n{self.labels['subtitle'].format(kb=kb)}"
 
     # -- conversations: persisted per owner, so memory follows the conversation, not the tab -------------
-    def start(self, remembered: str | None, kb: str) -> tuple[str, str, gr.Radio]:
-        """Page load: this browser's owner id (kept in its localStorage) and its conversations."""
-        owner = remembered or new_owner()
-        return owner, owner, self.conversation_list(owner, "", kb)
+    def start(
+        self, remembered: str | None, kb: str, request: gr.Request | None = None
+    ) -> tuple[str, str, gr.Radio, gr.Dropdown]:
+        """Page load: this browser's owner id (kept in its localStorage), or the signed-in user; their
+        conversations and the knowledge bases they may open."""
+        remembered = remembered or new_owner()
+        owner = self.who(remembered, request)
+        return remembered, owner, self.conversation_list(owner, "", kb), self.kb_choices(kb, request)
 
     def conversation_list(self, owner: str, selected: str, kb: str) -> gr.Radio:
-        found = self.store.list(owner, kb=self.kb(kb).name) if owner else []
+        found = self.store.list(owner, kb=kb or self.settings.kb) if owner else []
         choices = [(c.title or self.labels["untitled"], c.id) for c in found]
         return gr.Radio(choices=choices, value=selected or None)
 
-    def open_conversation(self, conversation_id: str | None, owner: str) -> tuple[ChatHistory, str, Any, Any]:
+    def open_conversation(
+        self, conversation_id: str | None, owner: str, request: gr.Request | None = None
+    ) -> tuple[ChatHistory, str, Any, Any]:
         if not conversation_id:
             return [], "", self.source_choices(None), None
+        owner = self.who(owner, request)
         chat: ChatHistory = []
         last: dict[str, Any] | None = None
         for entry in self.store.entries(conversation_id, owner):
@@ -112,21 +122,31 @@ class ChatPage:
             return html.escape(entry.answer)
         return finished_markdown(Answer.from_json(entry.detail), self.labels)
 
-    def new_chat(self, owner: str, kb: str) -> tuple[ChatHistory, str, str, gr.Radio, Any, None]:
+    def new_chat(
+        self, owner: str, kb: str, request: gr.Request | None = None
+    ) -> tuple[ChatHistory, str, str, gr.Radio, Any, None]:
+        owner = self.who(owner, request)
         return [], "", "", self.conversation_list(owner, "", kb), self.source_choices(None), None
 
-    def rename(self, conversation_id: str, title: str, owner: str, kb: str) -> tuple[str, gr.Radio]:
+    def rename(
+        self, conversation_id: str, title: str, owner: str, kb: str, request: gr.Request | None = None
+    ) -> tuple[str, gr.Radio]:
+        owner = self.who(owner, request)
         if conversation_id and title.strip():
             self.store.rename(conversation_id, title.strip(), owner)
         return "", self.conversation_list(owner, conversation_id, kb)
 
-    def delete(self, conversation_id: str, owner: str, kb: str) -> tuple[ChatHistory, str, gr.Radio]:
+    def delete(
+        self, conversation_id: str, owner: str, kb: str, request: gr.Request | None = None
+    ) -> tuple[ChatHistory, str, gr.Radio]:
+        owner = self.who(owner, request)
         if conversation_id:
             self.store.delete(conversation_id, owner)
         return [], "", self.conversation_list(owner, "", kb)
 
-    def export(self, conversation_id: str, owner: str) -> str | None:
+    def export(self, conversation_id: str, owner: str, request: gr.Request | None = None) -> str | None:
         """A Markdown file of the conversation, in a fresh temporary folder (Gradio serves files from there)."""
+        owner = self.who(owner, request)
         conversation = self.store.get(conversation_id, owner) if conversation_id else None
         if conversation is None:
             return None
@@ -153,21 +173,22 @@ class ChatPage:
         self, message: str, chat: ChatHistory, conversation_id: str, owner: str,
         top_k: float | None = None, evidence_only: bool | None = None, temperature: float | None = None,
         language: str | None = None, restrict: list[str] | None = None, kb: str = "",
+        request: gr.Request | None = None,
     ) -> Iterator[tuple[Any, ...]]:  # fmt: skip
         """Streams the answer; the turn is stored with its sources once done, and the list shows it."""
         message = (message or "").strip()
-        owner = owner or new_owner()  # an API client has no browser storage: one owner per session
+        owner = self.who(owner, request) or new_owner()  # an API client has no browser storage: one per session
         if not message:
             yield chat, conversation_id, owner, "", gr.skip(), gr.skip(), gr.skip()
             return
-        service = self.service(kb)
-        if not conversation_id:
-            conversation_id = self.store.create(service.kb.name, owner).id
-        history = self.store.turns(conversation_id, owner)
         options = self.options(top_k, evidence_only, temperature, language, restrict)
         chat = [*chat, {"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
         text, sources, query = "", [], message
         try:
+            service = self.service(kb, request)
+            if not conversation_id:
+                conversation_id = self.store.create(service.kb.name, owner).id
+            history = self.store.turns(conversation_id, owner)
             for event in service.stream(message, history, options):
                 if event.kind == "sources":
                     sources, query = event.data.sources, event.data.query
@@ -199,7 +220,9 @@ class ChatPage:
         choices = [(f"[{i}] {s.label()}", i) for i, s in enumerate(answer.sources, 1)] if answer else []
         return gr.Dropdown(choices=choices, value=None)
 
-    def show_source(self, citation: int | None, detail: dict[str, Any] | None, kb: str) -> tuple[Any, str]:
+    def show_source(
+        self, citation: int | None, detail: dict[str, Any] | None, kb: str, request: gr.Request | None = None
+    ) -> tuple[Any, str]:
         """The page image (PDFs, when the file is still there) and the passage with its evidence marked."""
         if not citation or not detail:
             return None, ""
@@ -208,7 +231,7 @@ class ChatPage:
             return None, ""
         src = answer.sources[citation - 1]
         text = passage_html(src, answer.evidence, citation)
-        path = locate(src.source, [self.upload_folder(kb)])
+        path = locate(src.source, [self.upload_folder(self.kb(kb, request))])
         image = None
         if path is not None and src.page and path.suffix.lower() == ".pdf":
             image = render_pdf_page(path, src.page, self.settings.server.page_image_width, self.settings.ingest)
@@ -217,28 +240,25 @@ class ChatPage:
         return image, text
 
     # -- documents -----------------------------------------------------------------------------------
-    def upload_folder(self, kb: str) -> Path:
-        return self.settings.data_dir / "uploads" / safe_filename(self.kb(kb).name)
+    def upload_folder(self, knowledge_base: KnowledgeBase) -> Path:
+        return upload_folder(self.settings.data_dir, knowledge_base.name)
 
-    def upload(self, files: list[str] | None, kb: str) -> Iterator[tuple[Any, ...]]:
+    def upload(self, files: list[str] | None, kb: str, request: gr.Request | None = None) -> Iterator[tuple[Any, ...]]:
         """Uploads go through the same pipeline as `python -m ingest`; each file's row shows its progress and
         result as it comes (ingested, skipped, failed and why)."""
-        folder = self.upload_folder(kb)
-        folder.mkdir(parents=True, exist_ok=True)
-        tasks, limit = [], self.settings.ingest.max_file_mb * 2**20
-        for tmp in files or []:
-            name = safe_filename(Path(tmp).name)
-            if Path(tmp).stat().st_size > limit:  # reported as too large by the pipeline, and not kept
-                tasks.append(FileTask(name, Path(tmp)))
-                continue
-            shutil.copyfile(tmp, folder / name)
-            tasks.append(FileTask(name, folder / name))
+        try:
+            knowledge_base = self.kb(kb, request)
+        except ZhikuError as exc:
+            yield self._error(str(exc)), *(gr.skip(),) * 3
+            return
+        uploaded = [(Path(tmp).name, Path(tmp)) for tmp in files or []]
+        tasks = stage_uploads(self.upload_folder(knowledge_base), uploaded, self.settings.ingest.max_file_mb)
         unchanged = (gr.skip(),) * 3
-        for status in self._ingest(tasks, kb):
+        for status in self._ingest(tasks, knowledge_base):
             yield status, *unchanged
-        yield status, *self.documents(kb)
+        yield status, *self._documents(knowledge_base)
 
-    def _ingest(self, tasks: list[FileTask], kb: str) -> Iterator[str]:
+    def _ingest(self, tasks: list[FileTask], knowledge_base: KnowledgeBase) -> Iterator[str]:
         """Runs the ingestion in a thread and yields the per-file table whenever a file finishes (and at most
         twice a second in between, for the page and chunk counts)."""
         events: queue.Queue[IngestReport | None] = queue.Queue()
@@ -247,7 +267,7 @@ class ChatPage:
         def run() -> None:
             try:
                 outcome["report"] = ingest_files(
-                    self.kb(kb), tasks, self.settings.ingest, self.settings.embedding.batch_size,
+                    knowledge_base, tasks, self.settings.ingest, self.settings.embedding.batch_size,
                     lambda report, result: events.put(report),
                 )  # fmt: skip
             except Exception as exc:  # shown in the page in words, never as a traceback
@@ -286,30 +306,44 @@ class ChatPage:
             lines.append(f"- {html.escape(result.source)} — {L[result.status]}{html.escape(detail)}")
         return "\n".join(lines)
 
-    def documents(self, kb: str) -> tuple[list[list[Any]], gr.Dropdown, gr.Dropdown]:
+    def documents(self, kb: str, request: gr.Request | None = None) -> tuple[Any, ...]:
+        try:
+            return self._documents(self.kb(kb, request))
+        except ZhikuError:  # another user's private knowledge base: nothing to list
+            return [], gr.Dropdown(choices=[], value=None), gr.Dropdown(choices=[], value=[])
+
+    def _documents(self, knowledge_base: KnowledgeBase) -> tuple[list[list[Any]], gr.Dropdown, gr.Dropdown]:
         """The table of documents, and the same names offered to delete / re-ingest and to restrict questions."""
-        files = [f for f in self.kb(kb).manifest.files() if f.status == "ingested"]
+        files = [f for f in knowledge_base.manifest.files() if f.status == "ingested"]
         rows = [[f.path, f.pages, f.chunks, f.ingested_at[:16].replace("T", " ")] for f in files]
         names = [f.path for f in files]
         return rows, gr.Dropdown(choices=names, value=None), gr.Dropdown(choices=names, value=[])
 
-    def delete_document(self, path: str | None, kb: str) -> tuple[Any, ...]:
-        status = (self._forget(path, kb) or self.labels["deleted"].format(name=html.escape(path))) if path else ""
-        return (status, *self.documents(kb))
+    def delete_document(self, path: str | None, kb: str, request: gr.Request | None = None) -> tuple[Any, ...]:
+        try:
+            knowledge_base = self.kb(kb, request)
+        except ZhikuError as exc:
+            return self._error(str(exc)), *(gr.skip(),) * 3
+        forgotten = self._forget(path, knowledge_base) if path else ""
+        status = (forgotten or self.labels["deleted"].format(name=html.escape(path))) if path else ""
+        return (status, *self._documents(knowledge_base))
 
-    def reingest_document(self, path: str | None, kb: str) -> tuple[Any, ...]:
+    def reingest_document(self, path: str | None, kb: str, request: gr.Request | None = None) -> tuple[Any, ...]:
         """Read the file again from where it was ingested, even if unchanged (a new parser, new settings)."""
+        try:
+            knowledge_base = self.kb(kb, request)
+        except ZhikuError as exc:
+            return self._error(str(exc)), *(gr.skip(),) * 3
         if not path:
-            return ("", *self.documents(kb))
-        found = locate(path, [self.upload_folder(kb)])
-        status = self._error(f"{path}: file not found") if found is None else self._forget(path, kb)
+            return ("", *self._documents(knowledge_base))
+        found = locate(path, [self.upload_folder(knowledge_base)])
+        status = self._error(f"{path}: file not found") if found is None else self._forget(path, knowledge_base)
         if not status and found is not None:
-            *_, status = self._ingest([FileTask(path, found)], kb)
-        return (status, *self.documents(kb))
+            *_, status = self._ingest([FileTask(path, found)], knowledge_base)
+        return (status, *self._documents(knowledge_base))
 
-    def _forget(self, path: str, kb: str) -> str:
+    def _forget(self, path: str, knowledge_base: KnowledgeBase) -> str:
         """`python -m ingest delete` for one name, under the KB's writer lock: "" when done, else the error."""
-        knowledge_base = self.kb(kb)
         try:
             with knowledge_base.writing():
                 knowledge_base.forget_file(path)
@@ -341,6 +375,9 @@ class ChatPage:
                     with gr.Row():
                         kb_name = gr.Textbox(placeholder=L["new_kb"], show_label=False, elem_id="kb-name", scale=3)
                         kb_create = gr.Button(L["create_kb"], size="sm", elem_id="kb-create", scale=2)
+                    kb_private = gr.Checkbox(  # only signed-in users own knowledge bases
+                        False, label=L["private_kb"], elem_id="kb-private", visible=s.auth.enabled
+                    )
                     kb_status = gr.Markdown(elem_id="kb-status")
                     new_chat = gr.Button(L["new_chat"], elem_id="new-chat")
                     conversations = gr.Radio(label=L["conversations"], choices=[], elem_id="conversations")
@@ -386,15 +423,15 @@ class ChatPage:
                 elem_id="documents", wrap=True, column_widths=["55%", "12%", "13%", "20%"],
             )  # fmt: skip
             listed_docs = [docs, doc_pick, restrict]
-            demo.load(self.start, [remembered, kb], [remembered, owner, conversations], api_name=False)
+            demo.load(self.start, [remembered, kb], [remembered, owner, conversations, kb_pick], api_name=False)
             demo.load(self.documents, [kb], listed_docs, api_name="documents")
             switched = [
                 kb, kb_status, kb_pick, kb_name, header,
                 chatbot, conversation, conversations, source_pick, last_answer, *listed_docs,
             ]  # fmt: skip
-            kb_pick.input(self.open_kb, [kb_pick, owner, kb], switched, api_name="open_kb")
-            kb_create.click(self.open_kb, [kb_name, owner, kb], switched, api_name="create_kb")
-            kb_name.submit(self.open_kb, [kb_name, owner, kb], switched, api_name=False)
+            kb_pick.input(self.open_kb, [kb_pick, owner, kb, kb_private], switched, api_name="open_kb")
+            kb_create.click(self.open_kb, [kb_name, owner, kb, kb_private], switched, api_name="create_kb")
+            kb_name.submit(self.open_kb, [kb_name, owner, kb, kb_private], switched, api_name=False)
             ask_in = [box, chatbot, conversation, owner, top_k, evidence_only, temperature, language, restrict, kb]
             asked = [chatbot, conversation, owner, box, conversations, source_pick, last_answer]
             send.click(self.respond, ask_in, asked, api_name="chat")
@@ -422,6 +459,11 @@ class ChatPage:
 def plain_error(exc: Exception) -> str:
     """Zhiku's own errors are written for users; anything else is named by its type, never a traceback."""
     return str(exc) if isinstance(exc, ZhikuError) else f"{type(exc).__name__}: {exc}"
+
+
+def user_of(request: gr.Request | None) -> str | None:
+    """The signed-in user's name; None when sign-in is off (or outside a request)."""
+    return getattr(request, "username", None) or None
 
 
 def new_owner() -> str:

@@ -7,17 +7,16 @@ from pathlib import Path
 
 from app.answer import AnswerService
 from app.llm import SharedLLM
-from core.embeddings import make_embedder
-from core.errors import ZhikuError
+from core.errors import AccessDeniedError, ZhikuError
 from core.settings import PROJECT_ROOT, Settings
-from core.store import KnowledgeBase, knowledge_bases
+from core.store import KBInfo, KnowledgeBase, knowledge_bases
 from ingest.pipeline import IngestReport, ingest_paths
 
 _FORBIDDEN_IN_NAME = set('/\\:*?"<>|')
 
 
 def open_kb(settings: Settings, kb: str | None = None) -> KnowledgeBase:
-    return KnowledgeBase.open(settings.data_dir, kb or settings.kb, make_embedder(settings.embedding))
+    return KnowledgeBase.from_settings(settings, kb)
 
 
 def sample_kb_path(settings: Settings) -> Path | None:
@@ -46,8 +45,16 @@ def check_kb_name(name: str) -> str:
     return name
 
 
+def may_use(info: KBInfo, user: str | None) -> bool:
+    """Shared knowledge bases are for everyone; a private one for its owner only."""
+    return not info.private or (user is not None and user == info.owner)
+
+
 class AnswerServices:
-    """One answering service per knowledge base, opened on first use and kept; they share one LLM."""
+    """One answering service per knowledge base, opened on first use and kept; they share one LLM.
+
+    Every way to a knowledge base goes through `get`, which enforces who may use it when sign-in is on: the
+    page's list only mirrors it. With sign-in off there are no users, so every knowledge base is shared."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -55,12 +62,30 @@ class AnswerServices:
         self._services: dict[str, AnswerService] = {}
         self._lock = threading.Lock()
 
-    def get(self, kb: str) -> AnswerService:
-        """Raises EmbeddingMismatchError for a knowledge base built with another embedding model."""
+    def get(self, kb: str, user: str | None = None) -> AnswerService:
+        """Raises EmbeddingMismatchError for a knowledge base built with another embedding model, and
+        AccessDeniedError for another user's private one."""
         with self._lock:
             if kb not in self._services:
                 self._services[kb] = AnswerService(self.settings, open_kb(self.settings, kb), self.llm)
-            return self._services[kb]
+            service = self._services[kb]
+        self._check(service.kb.info(), user)
+        return service
 
-    def names(self) -> list[str]:
-        return sorted(set(knowledge_bases(self.settings.data_dir)) | set(self._services))
+    def create(self, kb: str, user: str | None, private: bool = False) -> AnswerService:
+        """Opens the knowledge base, creating it when new; a signed-in user creating one owns it."""
+        existed = any(info.name == kb for info in knowledge_bases(self.settings.data_dir))
+        service = self.get(kb, user)
+        if not existed and self.settings.auth.enabled and user:
+            service.kb.claim(user, private)
+        return service
+
+    def names(self, user: str | None = None) -> list[str]:
+        """The knowledge bases this user may open."""
+        found = knowledge_bases(self.settings.data_dir)
+        allowed = {info.name for info in found if not self.settings.auth.enabled or may_use(info, user)}
+        return sorted(allowed | ({self.settings.kb} if not found else set()))
+
+    def _check(self, info: KBInfo, user: str | None) -> None:
+        if self.settings.auth.enabled and not may_use(info, user):
+            raise AccessDeniedError(f"knowledge base '{info.name}' is private to another user")

@@ -60,7 +60,7 @@ LABELS = {
         "kb": "知识库",
         "new_kb": "新知识库名称",
         "create_kb": "创建知识库",
-        "kb_opened": "当前知识库：{kb}",
+        "private_kb": "仅自己可见（新建时）",
     },
     "en": {
         "title": "Zhiku · ask your documents",
@@ -122,6 +122,6 @@ LABELS = {
         "kb": "Knowledge base",
         "new_kb": "New knowledge base name",
         "create_kb": "Create knowledge base",
-        "kb_opened": "Knowledge base: {kb}",
+        "private_kb": "Private to me (when created)",
     },
 }

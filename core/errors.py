@@ -15,3 +15,7 @@ class EmbeddingMismatchError(ZhikuError):
 
 class ModelNotFoundError(ZhikuError):
     """A configured model file or package is missing."""
+
+
+class AccessDeniedError(ZhikuError):
+    """A private knowledge base asked for by someone other than its owner."""

@@ -17,6 +17,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,10 +25,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from core.documents import Chunk, Source, chunk_id, embedding_text, keyword_text
-from core.embeddings import Embedder
-from core.errors import EmbeddingMismatchError, ZhikuError
+from core.embeddings import Embedder, make_embedder
+from core.errors import ConfigError, EmbeddingMismatchError, ZhikuError
 from core.lexical import Hit, LexicalIndex
 from core.manifest import Manifest
+from core.settings import Settings, VectorStoreSettings
 from core.tokens import index_text
 
 if TYPE_CHECKING:
@@ -46,34 +48,63 @@ def collection_name(kb: str) -> str:
     return "kb-" + hashlib.sha256(kb.encode("utf-8")).hexdigest()[:24]
 
 
-def open_client(data_dir: Path) -> chromadb.ClientAPI:
+def open_client(data_dir: Path, store: VectorStoreSettings | None = None) -> chromadb.ClientAPI:
+    """Embedded Chroma in the data dir, or a Chroma server (`chroma run`) shared by several app instances."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if store is not None and store.mode == "http":
+        headers = {"Authorization": f"Bearer {store.token}"} if store.token else None
+        where = f"{'https' if store.ssl else 'http'}://{store.host}:{store.port}"
+        try:
+            return chromadb.HttpClient(
+                host=store.host, port=store.port, ssl=store.ssl, headers=headers, settings=chroma_settings
+            )
+        except Exception as exc:  # connection refused, TLS, auth: all mean the same to the user
+            raise ConfigError(f"cannot reach the Chroma server at {where} (vectorstore.*): {exc}") from exc
     data_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(
-        path=str(data_dir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    )
+    return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=chroma_settings)
 
 
-def knowledge_bases(data_dir: Path) -> list[str]:
+@dataclass(frozen=True)
+class KBInfo:
+    """Who a knowledge base belongs to. `owner` is "" for one made without sign-in (the CLI, sign-in off):
+    shared. A private one is for its owner only; the answering side enforces it (app/services.py)."""
+
+    name: str
+    owner: str = ""
+    private: bool = False
+
+
+def _info(manifest: Manifest, fallback: str) -> KBInfo:
+    name, owner = manifest.get_meta("name") or fallback, manifest.get_meta("owner")
+    return KBInfo(name, owner, manifest.get_meta("private") == "1")
+
+
+def knowledge_bases(data_dir: Path) -> list[KBInfo]:
     """The knowledge bases in a data dir, by name (one manifest each)."""
-    names = []
+    found = []
     for path in sorted((data_dir / "manifests").glob("kb-*.sqlite3")):
         manifest = Manifest(path)
         try:
-            names.append(manifest.get_meta("name") or path.stem.removeprefix("kb-"))
+            found.append(_info(manifest, path.stem.removeprefix("kb-")))
         finally:
             manifest.close()
-    return sorted(names)
+    return sorted(found, key=lambda info: info.name)
 
 
 class KnowledgeBase:
-    def __init__(self, data_dir: Path, kb: str, embedder: Embedder, *, check_model: bool = True) -> None:
-        """`check_model=False` only for `reindex`, which exists to change the model."""
+    def __init__(
+        self, data_dir: Path, kb: str, embedder: Embedder, *, check_model: bool = True,
+        store: VectorStoreSettings | None = None,
+    ) -> None:  # fmt: skip
+        """`check_model=False` only for `reindex`, which exists to change the model. `store`: where the
+        vectors live (default: embedded Chroma in `data_dir`); the manifest and keyword index stay in `data_dir`."""
         self.name = kb
         self.data_dir = data_dir
         self.embedder = embedder
+        self.store = store or VectorStoreSettings()
         self.manifest = Manifest(data_dir / "manifests" / f"{collection_name(kb)}.sqlite3")
         built_with = self.manifest.get_meta("embedding_model")
         if check_model and built_with and built_with != embedder.name:
@@ -84,6 +115,23 @@ class KnowledgeBase:
     @classmethod
     def open(cls, data_dir: Path, kb: str, embedder: Embedder) -> KnowledgeBase:
         return cls(data_dir, kb, embedder)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, kb: str | None = None, check_model: bool = True) -> KnowledgeBase:
+        """The knowledge base as configured: its embedding model and where its vectors live."""
+        embedder = make_embedder(settings.embedding)
+        return cls(settings.data_dir, kb or settings.kb, embedder, check_model=check_model, store=settings.vectorstore)
+
+    def info(self) -> KBInfo:
+        return _info(self.manifest, self.name)
+
+    def claim(self, owner: str, private: bool) -> KBInfo:
+        """The first user to create a knowledge base owns it; an owned one keeps its owner and privacy."""
+        with self.manifest.transaction():
+            if not self.manifest.get_meta("owner"):
+                self.manifest.set_meta("owner", owner)
+                self.manifest.set_meta("private", "1" if private else "")
+        return self.info()
 
     @cached_property
     def lexical(self) -> LexicalIndex:
@@ -99,7 +147,7 @@ class KnowledgeBase:
     # -- the Chroma side -------------------------------------------------------------------------------
     @cached_property
     def _client(self) -> chromadb.ClientAPI:
-        return open_client(self.data_dir)
+        return open_client(self.data_dir, self.store)
 
     @cached_property
     def _collection(self) -> Any:
@@ -125,7 +173,9 @@ class KnowledgeBase:
         return self._collection.count()
 
     def _chroma_exists(self) -> bool:
-        return (self.data_dir / "chroma").exists()
+        """False only when nothing was ever stored here, so Chroma need not even be imported (a server may
+        hold vectors already: asked)."""
+        return self.store.mode == "http" or (self.data_dir / "chroma").exists()
 
     def add(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         if not chunks:

@@ -86,9 +86,16 @@ def ask(page: Page, question: str) -> str:
 
 
 def upload(page: Page, *files: Path) -> None:
+    """Waits for the final per-file rows: each name is listed from the start ("waiting…"), and a progress
+    line ("1/2 files · …") heads the rows until the last file is done."""
     page.locator("#upload input[type='file']").set_input_files([str(f) for f in files])
-    for f in files:
-        expect(page.locator("#upload-status")).to_contain_text(f.name, timeout=ANSWER_TIMEOUT_MS)
+    page.wait_for_function(
+        """names => { const el = document.querySelector('#upload-status');
+          const text = el ? el.innerText : '';
+          return names.every(n => text.includes(n + ' — ')) && !text.includes('…') && !/\\d+\\/\\d+ /.test(text); }""",
+        arg=[f.name for f in files],
+        timeout=ANSWER_TIMEOUT_MS,
+    )
 
 
 def shot(page: Page, name: str) -> None:

@@ -195,7 +195,7 @@ def test_a_new_knowledge_base_keeps_its_own_documents_and_conversations(page_url
     assert "pump_manual.pdf" not in reply  # the first KB's manual is not in this one
 
     *_, listed, _, documents, _, _ = client.predict("default", api_name="/open_kb")
-    names = [r[0] for r in documents["data"]]
+    names = [Path(r[0]).name for r in documents["data"]]  # ingested by folder: listed by their full paths
     assert "pump_manual.pdf" in names and "spindle card.pdf" not in names
     assert listed["choices"] == []  # the conversation lives in 工艺卡 2026, not here
     reply = last_reply(client.predict("How often is spindle S-3 greased?", api_name="/chat")[0])
@@ -216,8 +216,8 @@ def troubled(tmp_path_factory: pytest.TempPathFactory, docs_dir: Path) -> Iterat
     data_dir = tmp_path_factory.mktemp("troubled")
     settings = load_settings(TEST_CONFIG, data_dir=str(data_dir))
     settings.llm.model_path = str(data_dir / "models" / "qwen-7b-missing.gguf")
-    settings.ingest.max_file_mb = 0.005
     ingest_paths(open_kb(settings), [str(docs_dir / "pump_manual.pdf")], settings.ingest, 32)
+    settings.ingest.max_file_mb = 0.005  # for the page's uploads (the manual above is 3 kB over it)
     minilm = load_settings(TEST_CONFIG, data_dir=str(data_dir), kb="minilm")
     minilm.embedding.provider = "sentence-transformers"
     ingest_paths(open_kb(minilm), [str(docs_dir / "冷却塔.txt")], minilm.ingest, 32)
