@@ -98,6 +98,17 @@ class Retrieval:
     relevant: bool = True
     evidence: list[Evidence] = field(default_factory=list)
 
+    def to_json(self, question: str) -> dict[str, Any]:
+        """What `search --json` and `POST /api/search` return."""
+        return {
+            "question": question,
+            "sources": [s.to_json() for s in self.sources],
+            "query": self.query,
+            "relevant": self.relevant,
+            "evidence": [e.to_json() for e in self.evidence],
+            "timings": {"retrieve_ms": round(self.retrieve_ms, 1)},
+        }
+
 
 @dataclass(frozen=True)
 class Event:

@@ -6,14 +6,11 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from core.cli import add_common_args, settings_from_args
 from core.errors import ZhikuError
 from core.settings import Settings
-
-if TYPE_CHECKING:
-    from app.answer import Retrieval
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,17 +61,6 @@ def print_human(result: dict[str, Any]) -> None:
         print(f"[{i}] {where}  (score {src['score']:.3f})\n    {snippet}")
 
 
-def search_json(question: str, found: Retrieval) -> dict[str, Any]:
-    return {
-        "question": question,
-        "sources": [s.to_json() for s in found.sources],
-        "query": found.query,
-        "relevant": found.relevant,
-        "evidence": [e.to_json() for e in found.evidence],
-        "timings": {"retrieve_ms": round(found.retrieve_ms, 1)},
-    }
-
-
 def run_queries(args: argparse.Namespace, settings: Settings) -> int:
     from app.answer import AnswerService, AskOptions
     from app.conversations import ConversationStore
@@ -104,7 +90,7 @@ def run_queries(args: argparse.Namespace, settings: Settings) -> int:
         return {**answer.to_json(), "session": session}
 
     handlers: dict[str, Callable[[str], dict[str, Any]]] = {
-        "search": lambda q: search_json(q, service.search(q, options=options)),
+        "search": lambda q: service.search(q, options=options).to_json(q),
         "ask": ask,
     }
     for question in questions(args.question):

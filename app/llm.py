@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -91,15 +92,44 @@ def make_llm(settings: LLMSettings, models_dir: Path) -> LLM:
     return LocalLLM(settings, models_dir)
 
 
+class FairLock:
+    """First come, first served. The model serves one answer at a time; with a plain `threading.Lock` the
+    thread that just released it may take it again at once, so one busy client could starve the others."""
+
+    def __init__(self) -> None:
+        self._turn = threading.Condition()
+        self._waiting: deque[object] = deque()
+        self._held = False
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    def __enter__(self) -> FairLock:
+        ticket = object()
+        with self._turn:
+            self._waiting.append(ticket)
+            self._turn.wait_for(lambda: not self._held and self._waiting[0] is ticket)
+            self._waiting.popleft()
+            self._held = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._turn:
+            self._held = False
+            self._turn.notify_all()
+
+
 class LocalLLM:
-    """One llama.cpp model per process; a lock keeps concurrent requests from interleaving its state."""
+    """One llama.cpp model per process; a fair lock makes concurrent requests take turns in arrival order
+    instead of interleaving its state."""
 
     def __init__(self, settings: LLMSettings, models_dir: Path) -> None:
         from llama_cpp import Llama
 
         self.settings = settings
         self.path = resolve_model_path(settings.model_path, models_dir)
-        self._lock = threading.Lock()
+        self._lock = FairLock()
         try:
             self._llama = Llama(
                 model_path=str(self.path),

@@ -14,6 +14,8 @@ import gradio as gr
 import uvicorn
 from fastapi import FastAPI
 
+from app.api import install_api
+from app.auth import Authenticator
 from app.chat_page import ChatPage
 from app.conversations import ConversationStore
 from app.services import AnswerServices, ensure_sample_kb
@@ -39,13 +41,15 @@ def create_app(settings: Settings) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "kb": kb.name}
 
+    auth = Authenticator(settings.auth) if settings.auth.enabled else None
+    install_api(app, settings, services, conversations)  # before the page: a mount at "/" takes every path
     paths = page_paths(settings.server.ui_language)
     # The root page last: a mount at "/" would shadow every path mounted after it.
     for lang in sorted(paths, key=lambda code: paths[code] == "/"):
         other = next(p.rstrip("/") + "/" for code, p in paths.items() if code != lang)
         blocks = ChatPage(settings, services, conversations, lang).build(other_language_url=other)
         blocks.queue(default_concurrency_limit=1)
-        gr.mount_gradio_app(app, blocks, path=paths[lang], footer_links=[])
+        gr.mount_gradio_app(app, blocks, path=paths[lang], footer_links=[], auth=auth)
     return app
 
 

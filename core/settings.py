@@ -150,6 +150,20 @@ class AuthSettings(BaseModel):
     users: dict[str, str] = Field(default_factory=dict, repr=False)  # name -> hash (`python -m app hash-password`)
 
 
+class VectorStoreSettings(BaseModel):
+    mode: Literal["embedded", "http"] = "embedded"
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    ssl: bool = False
+    token: str = Field("", repr=False)
+
+
+class ApiSettings(BaseModel):
+    keys: list[str] = Field(default_factory=list, repr=False)
+    cors_origins: list[str] = Field(default_factory=list)
+    max_upload_files: int = Field(20, ge=1)
+
+
 class Settings(BaseSettings):
     """The whole configuration; see `config.yaml` for what each key does."""
 
@@ -161,6 +175,7 @@ class Settings(BaseSettings):
     kb: str = "default"
     prompts_dir: Path = PROJECT_ROOT / "prompts"
     embedding: EmbeddingSettings = EmbeddingSettings()
+    vectorstore: VectorStoreSettings = VectorStoreSettings()
     llm: LLMSettings = LLMSettings()
     ingest: IngestSettings = IngestSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
@@ -169,6 +184,7 @@ class Settings(BaseSettings):
     memory: MemorySettings = MemorySettings()
     server: ServerSettings = ServerSettings()
     auth: AuthSettings = AuthSettings()
+    api: ApiSettings = ApiSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -16,7 +16,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from core.cli import add_common_args, settings_from_args
-from core.embeddings import make_embedder
 from core.errors import ZhikuError
 from core.settings import Settings
 from core.store import KnowledgeBase
@@ -56,7 +55,7 @@ def build_command_parser() -> argparse.ArgumentParser:
 
 
 def open_kb(settings: Settings, check_model: bool = True) -> KnowledgeBase:
-    return KnowledgeBase(settings.data_dir, settings.kb, make_embedder(settings.embedding), check_model=check_model)
+    return KnowledgeBase.from_settings(settings, check_model=check_model)
 
 
 def print_summary(console: Console, report: IngestReport) -> None:
