@@ -1,6 +1,8 @@
 # Zhiku: the chat page with the packaged models. Build: docker build -t zhiku .
 # Run:   docker run -p 127.0.0.1:7860:7860 -v zhiku-data:/data zhiku
 FROM python:3.11-slim AS build
+# Debian's versions move with security updates; pinning them would break the build at the next point release.
+# hadolint ignore=DL3008
 RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -14,6 +16,7 @@ RUN python -m venv /opt/venv \
 
 FROM python:3.11-slim
 # OpenCV (used by the OCR engine) loads libGL and GLib at import, even headless.
+# hadolint ignore=DL3008
 RUN apt-get update && apt-get install -y --no-install-recommends libgl1 libglib2.0-0 \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 1000 zhiku && mkdir /data && chown zhiku /data
@@ -22,12 +25,14 @@ WORKDIR /app
 COPY --chown=zhiku config.yaml ./
 COPY --chown=zhiku prompts prompts
 COPY --chown=zhiku examples examples
-USER zhiku
+USER 1000
 ENV PATH=/opt/venv/bin:$PATH ZHIKU_CONFIG=/app/config.yaml ZHIKU_PROMPTS_DIR=/app/prompts \
     ZHIKU_DATA_DIR=/data ZHIKU_SERVER__HOST=0.0.0.0 \
     GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1
 VOLUME ["/data"]
 EXPOSE 7860
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s \
-    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:7860/', timeout=4)"
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:7860/health', timeout=4)"]
+# uvicorn finishes the requests in flight and exits on SIGTERM (docker stop); exec form, so it gets the signal.
+STOPSIGNAL SIGTERM
 CMD ["python", "-m", "app", "serve"]
