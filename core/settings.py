@@ -83,7 +83,7 @@ class IngestSettings(BaseModel):
         return None
 
 
-_MIN_RELEVANCE = {"zh": 0.93, "en": 0.88}
+_MIN_RELEVANCE = {"zh": 0.92, "en": 0.88}
 
 
 class RetrievalSettings(BaseModel):
