@@ -13,7 +13,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -230,7 +230,14 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
     token = _config_path.set(path)
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise ConfigError(f"invalid configuration in {path}: {without_values(exc)}") from None
     except ValueError as exc:
         raise ConfigError(f"invalid configuration in {path}: {exc}") from exc
     finally:
         _config_path.reset(token)
+
+
+def without_values(exc: ValidationError) -> str:
+    """Each error's key and reason, never the value given: it may be a password hash, a key or a token."""
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False))
