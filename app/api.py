@@ -29,6 +29,7 @@ from app.services import AnswerServices, check_kb_name
 from app.uploads import safe_filename, stage_uploads, upload_folder
 from core.errors import AccessDeniedError, EmbeddingMismatchError, ModelNotFoundError, ZhikuError
 from core.settings import Settings
+from core.store import kb_exists
 from ingest.pipeline import FileTask, ingest_files
 
 API_OWNER = "api"  # conversations started through the API (`session`) belong to API callers, not page users
@@ -100,7 +101,7 @@ class Api:
     def existing(self, kb: str | None) -> AnswerService:
         """A knowledge base to read from: one that does not exist is not created by asking it."""
         name = kb or self.settings.kb
-        if name != self.settings.kb and name not in self.services.names():
+        if not kb_exists(self.settings.data_dir, name):
             raise UnknownKBError(f"no knowledge base '{name}'")
         return self.services.get(name)
 
@@ -108,16 +109,13 @@ class Api:
         return {"default": self.settings.kb, "kbs": [{"name": name} for name in self.services.names()]}
 
     def documents(self, kb: str) -> dict[str, Any]:
-        manifest = self.existing(kb).kb.manifest
-        files = [{**asdict(f), "tags": manifest.tags_of(f.doc_id) if f.doc_id else []} for f in manifest.files()]
-        return {"kb": kb, "documents": files}
+        return {"kb": kb, "documents": self.existing(kb).kb.listing()}
 
     def delete_document(self, kb: str, target: str) -> dict[str, Any]:
         """`target`: a path as listed, or a document id (all of its names go)."""
         knowledge_base = self.existing(kb).kb
         with knowledge_base.writing():
-            manifest = knowledge_base.manifest
-            paths = [target] if manifest.file(target) else manifest.paths_of(target)
+            paths = knowledge_base.names_of(target)
             if not paths:
                 raise UnknownKBError(f"not in knowledge base '{kb}': {target}")
             for path in paths:

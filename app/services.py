@@ -9,7 +9,7 @@ from app.answer import AnswerService
 from app.llm import SharedLLM
 from core.errors import AccessDeniedError, ZhikuError
 from core.settings import PROJECT_ROOT, Settings
-from core.store import KBInfo, KnowledgeBase, knowledge_bases
+from core.store import KBInfo, KnowledgeBase, kb_exists, knowledge_bases
 from ingest.pipeline import IngestReport, ingest_paths
 
 _FORBIDDEN_IN_NAME = set('/\\:*?"<>|')
@@ -74,7 +74,7 @@ class AnswerServices:
 
     def create(self, kb: str, user: str | None, private: bool = False) -> AnswerService:
         """Opens the knowledge base, creating it when new; a signed-in user creating one owns it."""
-        existed = any(info.name == kb for info in knowledge_bases(self.settings.data_dir))
+        existed = kb_exists(self.settings.data_dir, kb)
         service = self.get(kb, user)
         if not existed and self.settings.auth.enabled and user:
             service.kb.claim(user, private)

@@ -17,7 +17,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -82,6 +82,15 @@ def _info(manifest: Manifest, fallback: str) -> KBInfo:
     return KBInfo(name, owner, manifest.get_meta("private") == "1")
 
 
+def manifest_path(data_dir: Path, kb: str) -> Path:
+    return data_dir / "manifests" / f"{collection_name(kb)}.sqlite3"
+
+
+def kb_exists(data_dir: Path, kb: str) -> bool:
+    """Without opening anything: reads must not create a knowledge base, nor open every manifest to find one."""
+    return manifest_path(data_dir, kb).is_file()
+
+
 def knowledge_bases(data_dir: Path) -> list[KBInfo]:
     """The knowledge bases in a data dir, by name (one manifest each)."""
     found = []
@@ -105,7 +114,7 @@ class KnowledgeBase:
         self.data_dir = data_dir
         self.embedder = embedder
         self.store = store or VectorStoreSettings()
-        self.manifest = Manifest(data_dir / "manifests" / f"{collection_name(kb)}.sqlite3")
+        self.manifest = Manifest(manifest_path(data_dir, kb))
         built_with = self.manifest.get_meta("embedding_model")
         if check_model and built_with and built_with != embedder.name:
             raise mismatch(kb, built_with, embedder.name)
@@ -330,6 +339,15 @@ class KnowledgeBase:
             ids, metas = [t.chunk_id for t in batch], [t.metadata for t in batch]
             self.lexical.add(lexical_rows(ids, [t.text for t in batch], metas))
             self.manifest.restored([t.chunk_id for t in batch])
+
+    def names_of(self, target: str) -> list[str]:
+        """A path as `list` shows it, or a document id (all of its names): what `delete` removes."""
+        return [target] if self.manifest.file(target) else self.manifest.paths_of(target)
+
+    def listing(self) -> list[dict[str, Any]]:
+        """Every file with its document's figures and tags: `ingest list --json` and `GET .../documents`."""
+        tags = self.manifest.tags_of
+        return [{**asdict(f), "tags": tags(f.doc_id) if f.doc_id else []} for f in self.manifest.files()]
 
     def forget_file(self, path: str) -> None:
         """Remove one name; its document goes too when no other name has the same content."""

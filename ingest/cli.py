@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -111,9 +110,8 @@ def run_ingest(args: argparse.Namespace) -> int:
 def run_list(kb: KnowledgeBase, as_json: bool) -> int:
     entries = kb.manifest.files()
     if as_json:
-        for entry in entries:
-            tags = kb.manifest.tags_of(entry.doc_id) if entry.doc_id else []
-            print(json.dumps({**asdict(entry), "tags": tags}, ensure_ascii=False))
+        for row in kb.listing():
+            print(json.dumps(row, ensure_ascii=False))
         return 0
     table = Table(title=f"knowledge base '{kb.name}': {len(entries)} files")
     for col in ("id", "path", "status", "pages", "chunks", "MB", "ingested at", "error"):
@@ -130,7 +128,7 @@ def run_delete(kb: KnowledgeBase, targets: list[str]) -> int:
     missing = 0
     with kb.writing():
         for target in targets:
-            paths = [target] if kb.manifest.file(target) else kb.manifest.paths_of(target)
+            paths = kb.names_of(target)
             if not paths:
                 print(f"not in knowledge base '{kb.name}': {target}", file=sys.stderr)
                 missing += 1

@@ -7,15 +7,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conftest import json_lines, run_cli
-from tests.web import free_port
+from tests.web import free_port, wait_until_up
 
 CHROMA = shutil.which("chroma", path=str(Path(sys.executable).parent)) or "chroma"
 
@@ -29,15 +27,7 @@ def chroma_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            raise RuntimeError("chroma run did not start")
+        wait_until_up(f"http://127.0.0.1:{port}/api/v2/heartbeat", 60, alive=lambda: server.poll() is None)
         yield port
     finally:
         server.terminate()

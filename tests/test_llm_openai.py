@@ -1,22 +1,14 @@
 """`llm.backend: openai` against a real `python -m llama_cpp.server` on 127.0.0.1 serving a packaged GGUF."""
 
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conftest import json_lines, run_cli
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.web import free_port, wait_until_up
 
 
 @pytest.fixture(scope="module")
@@ -32,16 +24,10 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, Path(log.name).read_text()[-2000:]
-            try:
-                if httpx.get(f"{base}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("llama_cpp.server did not start within 120 s")
+        try:
+            wait_until_up(f"{base}/models", 120, alive=lambda: proc.poll() is None)
+        except RuntimeError as exc:
+            pytest.fail(f"llama_cpp.server did not start: {exc}\n{Path(log.name).read_text()[-2000:]}")
         yield base
     finally:
         proc.terminate()

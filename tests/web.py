@@ -21,16 +21,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_healthy(url: str, timeout_s: float = 120.0, alive: Callable[[], bool] = lambda: True) -> None:
+def wait_until_up(url: str, timeout_s: float = 120.0, alive: Callable[[], bool] = lambda: True) -> None:
+    """Until `url` answers 200: Zhiku's /health, a Chroma heartbeat, a model server's /models."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and alive():
         try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+            if httpx.get(url, timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
-    raise RuntimeError(f"the service at {url} did not become healthy")
+    raise RuntimeError(f"{url} did not answer within {timeout_s:.0f} s" + ("" if alive() else " (the process exited)"))
+
+
+def wait_healthy(url: str, timeout_s: float = 120.0, alive: Callable[[], bool] = lambda: True) -> None:
+    wait_until_up(f"{url}/health", timeout_s, alive)
 
 
 @contextmanager
