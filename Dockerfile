@@ -5,14 +5,21 @@ FROM python:3.11-slim AS build
 # hadolint ignore=DL3008
 RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake \
     && rm -rf /var/lib/apt/lists/*
+# torch from PyPI is the CUDA build (gigabytes); the CPU build comes from PyTorch's own index.
+ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
 WORKDIR /src
+# Wheels in wheels/ (make docker-check puts a prebuilt llama-cpp-python there) are taken before any index.
+COPY wheels /wheels
 COPY pyproject.toml requirements.lock README.md ./
+RUN python -m venv /opt/venv \
+    && /opt/venv/bin/pip install --no-cache-dir --find-links /wheels --extra-index-url "$TORCH_INDEX" "torch==2.13.0"
+# llama.cpp compiles once, in a layer of its own: a code change does not rebuild it.
+RUN CMAKE_ARGS="-DGGML_NATIVE=OFF" /opt/venv/bin/pip install --no-cache-dir --find-links /wheels \
+    "$(grep -i '^llama.cpp.python==' requirements.lock)"
 COPY core core
 COPY ingest ingest
 COPY app app
-RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-cache-dir "torch==2.13.0" \
-    && CMAKE_ARGS="-DGGML_NATIVE=OFF" /opt/venv/bin/pip install --no-cache-dir -c requirements.lock .
+RUN /opt/venv/bin/pip install --no-cache-dir --find-links /wheels -c requirements.lock .
 
 FROM python:3.11-slim
 # OpenCV (used by the OCR engine) loads libGL and GLib at import, even headless.

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.zhiku-installed
 LOCK := requirements.lock
 PIP := $(BIN)/python -m pip
 
-.PHONY: install run test lint format ingest clean-data lock
+.PHONY: install run test lint format ingest clean-data lock docker-check
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ format: install
 
 ingest: install ## make ingest DOCS=path/to/folder
 	$(BIN)/python -m ingest $(DOCS)
+
+docker-check: install ## build the image, run it, ask it, stop it (minutes; needs a Docker engine)
+	PYTHON=$(BIN)/python bash scripts/docker_check.sh
 
 lock: ## re-pin every transitive dependency from a fresh environment
 	rm -rf /tmp/zhiku-lock && $(PYTHON) -m venv /tmp/zhiku-lock

@@ -21,3 +21,20 @@ def test_the_dockerfile_is_hadolint_clean():
 def test_the_image_runs_as_a_non_root_user_and_checks_health():
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert "\nUSER 1000\n" in text and "/health" in text.split("HEALTHCHECK", 1)[1]
+
+
+def test_every_path_the_dockerfile_copies_passes_the_dockerignore():
+    """The .dockerignore lets through only what the image uses (the checkout's .venv and data are gigabytes), so a
+    new COPY must be allowed there too, or the build fails with a missing path."""
+    allowed = {
+        line.removeprefix("!").rstrip("/")
+        for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.startswith("!")
+    }
+    copied = set()
+    for line in (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines():
+        words = line.split()
+        if words[:1] == ["COPY"] and not any(w.startswith("--from") for w in words):
+            copied.update(w for w in words[1:-1] if not w.startswith("--"))
+    assert copied and copied <= allowed, sorted(copied - allowed)
+    assert all((ROOT / path).exists() for path in copied), "wheels/ keeps its README so that COPY always finds it"
