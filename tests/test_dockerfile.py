@@ -38,3 +38,19 @@ def test_every_path_the_dockerfile_copies_passes_the_dockerignore():
             copied.update(w for w in words[1:-1] if not w.startswith("--"))
     assert copied and copied <= allowed, sorted(copied - allowed)
     assert all((ROOT / path).exists() for path in copied), "wheels/ keeps its README so that COPY always finds it"
+
+
+def test_the_compose_file_points_the_app_at_its_chroma_service(monkeypatch):
+    """The environment docker-compose.yml gives the app is read by the real settings loader: a misspelt key
+    or value would otherwise show only when someone runs `docker compose up`."""
+    import yaml
+
+    from core.settings import load_settings
+
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))["services"]
+    for key, value in services["zhiku"]["environment"].items():
+        monkeypatch.setenv(key, str(value))
+    settings = load_settings()
+    assert settings.vectorstore.mode == "http"
+    assert settings.vectorstore.host in services and services[settings.vectorstore.host]["image"].startswith("chromadb/")
+    assert settings.vectorstore.port == 8000
