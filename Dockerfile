@@ -16,10 +16,15 @@ RUN python -m venv /opt/venv \
 # llama.cpp compiles once, in a layer of its own: a code change does not rebuild it.
 RUN CMAKE_ARGS="-DGGML_NATIVE=OFF" /opt/venv/bin/pip install --no-cache-dir --find-links /wheels \
     "$(grep -i '^llama.cpp.python==' requirements.lock)"
+# Then the other dependencies (pyproject's list, at the lock's versions), and the code last: a code change
+# rebuilds one small layer.
+RUN /opt/venv/bin/python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" \
+        > /tmp/dependencies.txt \
+    && /opt/venv/bin/pip install --no-cache-dir --find-links /wheels -c requirements.lock -r /tmp/dependencies.txt
 COPY core core
 COPY ingest ingest
 COPY app app
-RUN /opt/venv/bin/pip install --no-cache-dir --find-links /wheels -c requirements.lock .
+RUN /opt/venv/bin/pip install --no-cache-dir --no-deps .
 
 FROM python:3.11-slim
 # OpenCV (used by the OCR engine) loads libGL and GLib at import, even headless.
