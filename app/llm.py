@@ -16,8 +16,9 @@ from typing import Any, Protocol
 from core.errors import ModelNotFoundError
 from core.settings import LLMSettings
 
-# A base model that starts a new question has finished its answer.
-COMPLETION_STOPS = ["\nQuestion:", "\n问题：", "\n\n\n", "<end_of_turn>", "<eos>"]
+# A base model that starts a new question has finished its answer; one that starts a line with "[" is copying
+# an excerpt, header and all ("[1] (manual.pdf · p.3)"), which is no answer: the evidence stands in for it.
+COMPLETION_STOPS = ["\nQuestion:", "\n问题：", "\n[", "\n\n\n", "<end_of_turn>", "<eos>"]
 
 
 def _gemma_path(models_dir: Path) -> Path:

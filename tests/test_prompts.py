@@ -33,3 +33,17 @@ def test_the_passage_crossing_the_budget_is_cut_and_a_tiny_tail_is_left_out():
 def test_a_large_budget_keeps_every_passage_whole():
     context = format_context(passages(ZH), 100_000, approx_tokens)
     assert context.count(ZH) == 5
+
+
+def test_a_base_model_that_starts_writing_an_excerpt_is_stopped():
+    """Gemma 270M, given the completion prompt, often 'answers' by copying the excerpts, headers and all
+    (measured in docs/benchmarks.md). A stop string ends that at the first header; it must match the header
+    format_context writes, wherever a copied excerpt would start."""
+    from app.llm import COMPLETION_STOPS
+
+    context = format_context(passages(EN), 10_000, approx_tokens)
+    headers = [line for line in context.splitlines() if line.startswith("[")]
+    assert len(headers) == 5
+    copied = "The seal is replaced after closing the valve [1].\n" + context
+    cut = min(copied.find(stop) for stop in COMPLETION_STOPS if stop in copied)
+    assert copied[:cut] == "The seal is replaced after closing the valve [1]."
