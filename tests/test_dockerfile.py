@@ -52,5 +52,6 @@ def test_the_compose_file_points_the_app_at_its_chroma_service(monkeypatch):
         monkeypatch.setenv(key, str(value))
     settings = load_settings()
     assert settings.vectorstore.mode == "http"
-    assert settings.vectorstore.host in services and services[settings.vectorstore.host]["image"].startswith("chromadb/")
+    chroma = services[settings.vectorstore.host]
+    assert chroma["image"].startswith("chromadb/")
     assert settings.vectorstore.port == 8000
