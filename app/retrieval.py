@@ -95,15 +95,19 @@ class Retriever:
         if vector is None:
             vector = self.kb.embedder.embed_query(query)
         clock.lap("embed")
-        candidates = self._candidates(query, vector, doc_ids, clock)
+        candidates = self.candidates(query, vector, doc_ids, clock)
         ranked = self.reranker.rerank(query, candidates)[:k]
         clock.lap("rerank")
-        sources = [replace(s, rank=i, also_in=self._also_in(s)) for i, s in enumerate(ranked, 1)]
+        sources = [replace(s, rank=i, also_in=self.also_in(s)) for i, s in enumerate(ranked, 1)]
         relevant = bool(sources) and self._relevant(query, sources)
         return Found(sources, relevant, (time.perf_counter() - started) * 1000, clock.ms)
 
-    def _candidates(self, query: str, vector: np.ndarray, doc_ids: list[str] | None, clock: StageClock) -> list[Source]:
-        """Fused candidates, best first, each with its cosine and (when its words matched) its BM25 score."""
+    def candidates(
+        self, query: str, vector: np.ndarray, doc_ids: list[str] | None = None, clock: StageClock | None = None
+    ) -> list[Source]:
+        """Fused candidates, best first, each with its cosine and (when its words matched) its BM25 score: all
+        of them, before reranking and the cut to k (`bench.fusion` ranks them under other fusion weights)."""
+        clock = clock or StageClock()
         depth, mode = self.settings.candidates, self.settings.mode
         by_vector = self.kb.query(vector, depth, doc_ids) if mode != "keyword" else []
         clock.lap("vector")
@@ -141,7 +145,7 @@ class Retriever:
             out[c.chunk_id] = len(terms & present) / len(terms) if terms else 0.0
         return out
 
-    def _also_in(self, src: Source) -> tuple[str, ...]:
+    def also_in(self, src: Source) -> tuple[str, ...]:
         manifest = self.kb.manifest
         paths = manifest.paths_of(src.doc_id) + manifest.twin_paths(src.chunk_id)
         return tuple(dict.fromkeys(p for p in paths if p != src.source))

@@ -206,8 +206,8 @@ def zhiku_retrievers(settings: Settings, kb: Any) -> dict[str, Any]:
         "zhiku hybrid (RRF) + coverage": {"mode": "hybrid", "fusion": "rrf", "rerank": "coverage"},
         "zhiku hybrid (weighted)": {"mode": "hybrid", "fusion": "weighted", "rerank": "none"},
         # the weight and the coverage rerank around the default, so its sensitivity is measured, not assumed
-        "zhiku hybrid (weighted 0.4)": {"mode": "hybrid", "fusion": "weighted", "vector_weight": 0.4, "rerank": "none"},
-        "zhiku hybrid (weighted 0.6)": {"mode": "hybrid", "fusion": "weighted", "vector_weight": 0.6, "rerank": "none"},
+        "zhiku hybrid (weighted 0.5)": {"mode": "hybrid", "fusion": "weighted", "vector_weight": 0.5, "rerank": "none"},
+        "zhiku hybrid (weighted 0.7)": {"mode": "hybrid", "fusion": "weighted", "vector_weight": 0.7, "rerank": "none"},
         "zhiku hybrid (weighted) + coverage 0.1": {
             "mode": "hybrid",
             "fusion": "weighted",

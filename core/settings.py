@@ -91,7 +91,7 @@ class RetrievalSettings(BaseModel):
     mode: Literal["hybrid", "vector", "keyword"] = "hybrid"
     candidates: int = Field(30, ge=1)
     fusion: Literal["weighted", "rrf"] = "weighted"
-    vector_weight: float = Field(0.5, ge=0.0, le=1.0)
+    vector_weight: float = Field(0.6, ge=0.0, le=1.0)
     rrf_k: int = Field(60, ge=1)
     rerank: Literal["none", "coverage", "cross-encoder"] = "none"
     coverage_weight: float = Field(0.005, ge=0.0)
