@@ -120,6 +120,9 @@ docker run -d --name "$NAME" --network "$NAME-net" -p "127.0.0.1:$PORT:7860" -v 
   -e ZHIKU_VECTORSTORE__PORT=8000 "$IMAGE" >/dev/null
 wait_healthy
 ask
+docker exec "$NAME" test ! -e /data/chroma || { echo "the app kept vectors of its own in http mode" >&2; exit 1; }
+docker exec "$NAME-chroma" test -s /data/chroma/chroma.sqlite3 || { echo "the Chroma server holds nothing" >&2; exit 1; }
+echo "the vectors are in the Chroma server's volume, none in the app's"
 docker stop -t 60 "$NAME" >/dev/null
 [ "$(docker inspect -f '{{.State.ExitCode}}' "$NAME")" = 0 ] || { echo "not a clean stop" >&2; exit 1; }
 
