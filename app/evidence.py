@@ -19,8 +19,13 @@ from typing import Any
 from core.documents import Source
 from core.tokens import query_words, stopwords, words
 
-# A sentence ends at Chinese or Western end punctuation, or at a line break.
-_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|(?<=[.](?=\s))|\n+")
+# A sentence ends at Chinese or Western end punctuation, at a blank line, or where the next line starts a list
+# item or a table row. A single line break elsewhere is a PDF's line wrap ("报警 AL-210\n表示润滑油压力不足"),
+# not the end of a statement: quoting the half before it as evidence would say nothing.
+_SENTENCE_END = re.compile(
+    r"(?<=[。！？；!?;])|(?<=[.](?=\s))|\n\s*\n+"
+    r"|\n(?=\s*(?:[-•*·|]|\d{1,3}[.、)）]\s*\S|[（(]\d{1,3}[）)]|[一二三四五六七八九十]{1,3}、))"
+)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _CITATION = re.compile(r"\[(\d{1,2})\]")
 MIN_SENTENCE_CHARS = 4  # shorter pieces are list markers and page numbers, not statements
@@ -54,7 +59,7 @@ class Grounding:
 
 
 def sentences(text: str) -> list[str]:
-    parts = (p.strip() for p in _SENTENCE_END.split(text) if p)
+    parts = (" ".join(p.split()) for p in _SENTENCE_END.split(text) if p)
     return [p for p in parts if len(p) >= MIN_SENTENCE_CHARS]
 
 
@@ -76,7 +81,7 @@ def focus(text: str, question: str, neighbours: int = 1) -> str:
     each side, gaps marked "…". A shorter prompt is a faster first token on a CPU; a passage with no such
     sentence is kept whole (it was retrieved for its meaning, not its words)."""
     terms = set(query_words(question))
-    parts = [p.strip() for p in _SENTENCE_END.split(text) if p and p.strip()]
+    parts = [" ".join(p.split()) for p in _SENTENCE_END.split(text) if p and p.strip()]
     hits = [i for i, part in enumerate(parts) if terms & set(words(part))]
     if not hits:
         return text

@@ -47,3 +47,23 @@ def test_focus_keeps_the_sentences_around_the_question_words_and_marks_gaps():
     assert focus(text, "主轴扭矩和润滑？").count("…") == 1
     assert focus(text, "润滑？") == "第六句无关。 润滑每 2000 小时。"
     assert focus("Nothing relevant here. Or here.", "torque") == "Nothing relevant here. Or here."  # kept whole
+
+
+def test_a_pdf_line_wrap_does_not_cut_a_sentence_but_list_items_stay_apart():
+    """PDF text breaks lines where the page did; quoting half a sentence ("报警 AL-210") says nothing."""
+    wrapped = "报警 AL-105 表示主轴过载。报警 AL-210\n表示润滑油压力不足：检查润滑泵。\nMaximum speed: 12,000\nrpm."
+    assert sentences(wrapped) == [
+        "报警 AL-105 表示主轴过载。",
+        "报警 AL-210 表示润滑油压力不足：检查润滑泵。",
+        "Maximum speed: 12,000 rpm.",
+    ]
+    listed = "每日检查\n1、检查油位\n2、检查气压\n- 清理切屑\n| 部位 | 周期 |\n| 导轨 | 每日 |\n\n下一段开始了"
+    assert sentences(listed) == [
+        "每日检查",
+        "1、检查油位",
+        "2、检查气压",
+        "- 清理切屑",
+        "| 部位 | 周期 |",
+        "| 导轨 | 每日 |",
+        "下一段开始了",
+    ]
