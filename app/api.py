@@ -130,8 +130,8 @@ class Api:
             received, refused = self._receive(files, Path(tmp))
             folder = upload_folder(self.settings.data_dir, knowledge_base.name)
             tasks = refused + stage_uploads(folder, received, self.settings.ingest.max_file_mb)
-            report = ingest_files(knowledge_base, tasks, self.settings.ingest, self.settings.embedding.batch_size, None,
-                                  None, tags)  # fmt: skip
+            batch_size = self.settings.embedding.batch_size
+            report = ingest_files(knowledge_base, tasks, self.settings.ingest, batch_size, tags=tags)
         counts = {status: len(report.by_status(status)) for status in ("ingested", "skipped", "failed")}
         return {"kb": knowledge_base.name, **counts, "results": [asdict(r) for r in report.results]}
 

@@ -58,9 +58,13 @@ class Grounding:
     flagged: list[str]  # answer sentences the passages do not support
 
 
+def _pieces(text: str) -> list[str]:
+    """The text cut at sentence ends, each piece on one line (a line wrap inside it becomes a space)."""
+    return [piece for p in _SENTENCE_END.split(text) if p and (piece := " ".join(p.split()))]
+
+
 def sentences(text: str) -> list[str]:
-    parts = (" ".join(p.split()) for p in _SENTENCE_END.split(text) if p)
-    return [p for p in parts if len(p) >= MIN_SENTENCE_CHARS]
+    return [p for p in _pieces(text) if len(p) >= MIN_SENTENCE_CHARS]
 
 
 def pick_evidence(question: str, sources: list[Source], n: int) -> list[Evidence]:
@@ -81,7 +85,7 @@ def focus(text: str, question: str, neighbours: int = 1) -> str:
     each side, gaps marked "…". A shorter prompt is a faster first token on a CPU; a passage with no such
     sentence is kept whole (it was retrieved for its meaning, not its words)."""
     terms = set(query_words(question))
-    parts = [" ".join(p.split()) for p in _SENTENCE_END.split(text) if p and p.strip()]
+    parts = _pieces(text)
     hits = [i for i, part in enumerate(parts) if terms & set(words(part))]
     if not hits:
         return text

@@ -464,18 +464,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
+def open_set(
+    set_dir: Path, limit: int | None, config: str | None = None
+) -> tuple[EvalSet, Settings, dict[str, str], Any]:
+    """The set, its settings, file name -> passage id, and its knowledge base, ingested on first use (a
+    later run reuses it): `bench.eval` and `bench.fusion` read the same knowledge base."""
+    es = load_set(set_dir, limit)
+    work = RESULTS / "eval" / es.name
+    settings = load_settings(config, data_dir=work / "zhiku", kb=es.name)
+    names = write_corpus(es, work / "corpus")
+    return es, settings, names, build_zhiku(settings, es.documents or work / "corpus")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if not (args.set / "corpus.jsonl").is_file():
         print(f"no QA set at {args.set} (expected corpus.jsonl and questions.jsonl there)", file=sys.stderr)
         return 2
-    es = load_set(args.set, args.limit)
+    es, settings, names, kb = open_set(args.set, args.limit, args.config)
     es.refuse += out_of_scope_from([d for d in args.ood_from if d.resolve() != args.set.resolve()], args.ood_per_set)
     work = RESULTS / "eval" / es.name
-    settings = load_settings(args.config, data_dir=work / "zhiku", kb=es.name)
-    names = write_corpus(es, work / "corpus")
     folder = es.documents or work / "corpus"
-    kb = build_zhiku(settings, folder)
     naive = None if args.skip_naive or args.refusals_only else build_naive(settings, folder, work / "naive")
     report: dict[str, Any] = {
         "set": es.name,

@@ -4,7 +4,8 @@
 hour. Here each question's candidates (the union of the vector and keyword halves, each with its cosine and
 BM25 score) are gathered once, then ranked under each weight with the retriever's own `weighted` function, so
 a weight's figures are exactly those `bench.eval` reports for it. Sets are read and ingested as `bench.eval`
-does (the knowledge bases it cached are reused).
+does (the knowledge bases it cached are reused). Two more columns say where the answers are at all: the
+share of questions whose gold is among the fused candidates, and in the top 5 of either half.
 
     nice -n 5 .venv/bin/python -m bench.fusion --sets rag5_sdu_regulations emanual_smarttv domainrag \
         cmrc2018 hotpotqa_dev100 docugami_sec10q --weights 0.5 0.6 0.7 0.8
@@ -24,52 +25,45 @@ import numpy as np
 from app.rerank import make_reranker
 from app.retrieval import Retriever, weighted
 from bench import eval as ev
-from core.settings import load_settings
 
-KS = (1, 5, 10)
+KS = ev.KS
 
 
 def candidates(set_dir: Path) -> list[dict[str, Any]]:
     """Per question: its gold, and each candidate's cosine, BM25 score (0 when BM25 did not return it) and
     the passages it stands for."""
-    es = ev.load_set(set_dir, None)
-    work = ev.RESULTS / "eval" / es.name
-    settings = load_settings(None, data_dir=work / "zhiku", kb=es.name)
-    names = ev.write_corpus(es, work / "corpus")
-    kb = ev.build_zhiku(settings, es.documents or work / "corpus")
+    es, settings, names, kb = ev.open_set(set_dir, None)
     rs = settings.retrieval.model_copy(update={"mode": "hybrid", "fusion": "weighted", "rerank": "none"})
     retriever = Retriever(kb, rs, make_reranker(rs))
     rows = []
     for q in es.questions:
-        vector = kb.embedder.embed_query(q["question"])
-        found = retriever.candidates(q["question"], vector)
-        rows.append(
-            {
-                "gold": ev.gold_of(q),
-                "candidates": [
-                    (
-                        s.chunk_id,
-                        s.score,
-                        s.keyword_score,
-                        ev.passages_of(replace(s, also_in=retriever.also_in(s)), names),
-                    )
-                    for s in found
-                ],
-            }
-        )
+        found = retriever.candidates(q["question"], kb.embedder.embed_query(q["question"]))
+        passages = [ev.passages_of(replace(s, also_in=retriever.also_in(s)), names) for s in found]
+        rows.append({"gold": ev.gold_of(q), "candidates": list(zip(found, passages, strict=True))})
     return rows
 
 
-def hits(rows: list[dict[str, Any]], vector_weight: float) -> dict[str, float]:
-    ranks = []
+def ranks(rows: list[dict[str, Any]], vector_weight: float) -> list[int | None]:
+    out = []
     for row in rows:
         cands = row["candidates"]
-        cosines = {c[0]: c[1] for c in cands}
-        keyword = {c[0]: c[2] for c in cands if c[2] > 0}
-        fused = weighted(cosines, keyword, vector_weight)
-        order = sorted(cands, key=lambda c: -fused[c[0]])  # stable, as the retriever's sort
-        ranks.append(ev.rank_of([c[3] for c in order[: max(KS)]], row["gold"]))
-    return {f"hit@{k}": sum(1 for r in ranks if r is not None and r <= k) / len(ranks) for k in KS}
+        cosines = {s.chunk_id: s.score for s, _ in cands}
+        fused = weighted(cosines, {s.chunk_id: s.keyword_score for s, _ in cands if s.keyword_score > 0}, vector_weight)
+        order = sorted(cands, key=lambda c: -fused[c[0].chunk_id])  # stable, as the retriever's sort
+        out.append(ev.rank_of([p for _, p in order[: max(KS)]], row["gold"]))
+    return out
+
+
+def reach(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Where the gold is before fusion ranks it: among the candidates at all, in either half's top 5."""
+    anywhere = either = 0
+    for row in rows:
+        cands, gold = row["candidates"], row["gold"]
+        by_cosine = sorted(cands, key=lambda c: -c[0].score)[:5]
+        by_keyword = sorted((c for c in cands if c[0].keyword_score > 0), key=lambda c: -c[0].keyword_score)[:5]
+        anywhere += any(p & gold for _, p in cands)
+        either += any(p & gold for _, p in by_cosine + by_keyword)
+    return {"in candidates": anywhere / len(rows), "in either top 5": either / len(rows)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,24 +72,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=Path("../shared/data/qa"))
     parser.add_argument("--weights", nargs="+", type=float, default=[0.5, 0.6, 0.7, 0.8])
     args = parser.parse_args(argv)
-    table: dict[str, dict[float, dict[str, float]]] = {}
+    table: dict[str, dict[str, Any]] = {}
     for name in args.sets:
         rows = candidates(args.root / name)
-        table[name] = {w: hits(rows, w) for w in args.weights}
-    header = "| set | " + " | ".join(f"vector_weight {w}" for w in args.weights) + " |"
-    print(header, "|---" * (len(args.weights) + 1) + "|", sep="\n")
-    for name, by_weight in [*table.items(), ("mean", mean_of(table, args.weights))]:
-        cells = [" / ".join(f"{by_weight[w][f'hit@{k}']:.3f}" for k in KS) for w in args.weights]
-        print(f"| {name} | " + " | ".join(cells) + " |")
+        table[name] = {**{str(w): ev.summarise_ranks(ranks(rows, w)) for w in args.weights}, **reach(rows)}
+    table["mean"] = {key: mean_of([t[key] for t in table.values()]) for key in table[args.sets[0]]}
+    weights = [str(w) for w in args.weights]
+    print("| set | " + " | ".join(f"vector_weight {w}" for w in weights) + " | in candidates | in either top 5 |")
+    print("|---" * (len(weights) + 3) + "|")
+    for name, row in table.items():
+        cells = [" / ".join(f"{row[w][f'hit@{k}']:.3f}" for k in KS) for w in weights]
+        print(f"| {name} | " + " | ".join(cells) + f" | {row['in candidates']:.3f} | {row['in either top 5']:.3f} |")
     ev.RESULTS.mkdir(parents=True, exist_ok=True)
-    (ev.RESULTS / "fusion.json").write_text(
-        json.dumps({n: {str(w): h for w, h in t.items()} for n, t in table.items()})
-    )
+    (ev.RESULTS / "fusion.json").write_text(json.dumps(table))
     return 0
 
 
-def mean_of(table: dict[str, dict[float, dict[str, float]]], weights: list[float]) -> dict[float, dict[str, float]]:
-    return {w: {f"hit@{k}": float(np.mean([t[w][f"hit@{k}"] for t in table.values()])) for k in KS} for w in weights}
+def mean_of(values: list[Any]) -> Any:
+    if isinstance(values[0], dict):
+        return {key: float(np.mean([v[key] for v in values])) for key in values[0]}
+    return float(np.mean(values))
 
 
 if __name__ == "__main__":
