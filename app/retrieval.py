@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from app.rerank import Reranker
+from app.sections import by_section
 from core.documents import Source
 from core.lang import detect_language
 from core.lexical import Hit
@@ -96,6 +97,8 @@ class Retriever:
             vector = self.kb.embedder.embed_query(query)
         clock.lap("embed")
         candidates = self.candidates(query, vector, doc_ids, clock)
+        if self.settings.group == "section":
+            candidates = by_section(candidates, self.settings.section_bonus)
         ranked = self.reranker.rerank(query, candidates)[:k]
         clock.lap("rerank")
         sources = [replace(s, rank=i, also_in=self.also_in(s)) for i, s in enumerate(ranked, 1)]
@@ -146,8 +149,10 @@ class Retriever:
         return out
 
     def also_in(self, src: Source) -> tuple[str, ...]:
+        """Copies of the document, and the documents holding a near-duplicate of any chunk shown."""
         manifest = self.kb.manifest
-        paths = manifest.paths_of(src.doc_id) + manifest.twin_paths(src.chunk_id)
+        twins = [p for c in (src.chunk_id, *src.joined) for p in manifest.twin_paths(c)]
+        paths = manifest.paths_of(src.doc_id) + twins
         return tuple(dict.fromkeys(p for p in paths if p != src.source))
 
     def _relevant(self, query: str, sources: list[Source]) -> bool:

@@ -1,14 +1,16 @@
-"""How the fusion weight moves retrieval on every QA set, from one candidate pass per question.
+"""How the fusion weight and the grouping by section move retrieval on every QA set, from one candidate pass.
 
-`bench.eval` runs the whole retriever once per variant; comparing six weights on six sets that way takes an
+`bench.eval` runs the whole retriever once per variant; comparing six variants on six sets that way takes an
 hour. Here each question's candidates (the union of the vector and keyword halves, each with its cosine and
-BM25 score) are gathered once, then ranked under each weight with the retriever's own `weighted` function, so
-a weight's figures are exactly those `bench.eval` reports for it. Sets are read and ingested as `bench.eval`
-does (the knowledge bases it cached are reused). Two more columns say where the answers are at all: the
-share of questions whose gold is among the fused candidates, and in the top 5 of either half.
+BM25 score) are gathered once, then ranked under each variant with the retriever's own `weighted` and
+`by_section`, so a variant's figures are exactly those `bench.eval` reports for it. A variant is a weight
+("0.6": every chunk on its own, `retrieval.group: none`) or a weight and a section bonus ("0.6/0.02":
+`group: section`). Sets are read and ingested as `bench.eval` does (the knowledge bases it cached are
+reused). Two more columns say where the answers are at all: the share of questions whose gold is among the
+fused candidates, and in the top 5 of either half.
 
     nice -n 5 .venv/bin/python -m bench.fusion --sets rag5_sdu_regulations emanual_smarttv domainrag \
-        cmrc2018 hotpotqa_dev100 docugami_sec10q --weights 0.5 0.6 0.7 0.8
+        cmrc2018 hotpotqa_dev100 docugami_sec10q --runs 0.6 0.6/0 0.6/0.02 0.6/0.03 0.6/0.05
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 
 from app.rerank import make_reranker
 from app.retrieval import Retriever, weighted
+from app.sections import by_section
 from bench import eval as ev
 
 KS = ev.KS
@@ -43,14 +46,21 @@ def candidates(set_dir: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def ranks(rows: list[dict[str, Any]], vector_weight: float) -> list[int | None]:
+def ranks(rows: list[dict[str, Any]], run: str) -> list[int | None]:
+    """`run`: "W" (vector weight W, chunks on their own) or "W/B" (grouped by section with bonus B)."""
+    weight, _, bonus = run.partition("/")
     out = []
     for row in rows:
         cands = row["candidates"]
         cosines = {s.chunk_id: s.score for s, _ in cands}
-        fused = weighted(cosines, {s.chunk_id: s.keyword_score for s, _ in cands if s.keyword_score > 0}, vector_weight)
-        order = sorted(cands, key=lambda c: -fused[c[0].chunk_id])  # stable, as the retriever's sort
-        out.append(ev.rank_of([p for _, p in order[: max(KS)]], row["gold"]))
+        keyword = {s.chunk_id: s.keyword_score for s, _ in cands if s.keyword_score > 0}
+        fused = weighted(cosines, keyword, float(weight))
+        passages = {s.chunk_id: p for s, p in cands}
+        order = sorted((replace(s, fused_score=fused[s.chunk_id]) for s, _ in cands), key=lambda s: -s.fused_score)
+        if bonus:  # sorts stable, as the retriever's
+            order = by_section(order, float(bonus))
+        shown = [set().union(*(passages[c] for c in (s.chunk_id, *s.joined))) for s in order[: max(KS)]]
+        out.append(ev.rank_of(shown, row["gold"]))
     return out
 
 
@@ -70,18 +80,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="+", required=True, help="set names under --root")
     parser.add_argument("--root", type=Path, default=Path("../shared/data/qa"))
-    parser.add_argument("--weights", nargs="+", type=float, default=[0.5, 0.6, 0.7, 0.8])
+    parser.add_argument("--runs", nargs="+", default=["0.5", "0.6", "0.6/0.02"], help='"W" or "W/section_bonus"')
     args = parser.parse_args(argv)
     table: dict[str, dict[str, Any]] = {}
     for name in args.sets:
         rows = candidates(args.root / name)
-        table[name] = {**{str(w): ev.summarise_ranks(ranks(rows, w)) for w in args.weights}, **reach(rows)}
+        table[name] = {**{run: ev.summarise_ranks(ranks(rows, run)) for run in args.runs}, **reach(rows)}
     table["mean"] = {key: mean_of([t[key] for t in table.values()]) for key in table[args.sets[0]]}
-    weights = [str(w) for w in args.weights]
-    print("| set | " + " | ".join(f"vector_weight {w}" for w in weights) + " | in candidates | in either top 5 |")
-    print("|---" * (len(weights) + 3) + "|")
+    print("| set | " + " | ".join(args.runs) + " | in candidates | in either top 5 |")
+    print("|---" * (len(args.runs) + 3) + "|")
     for name, row in table.items():
-        cells = [" / ".join(f"{row[w][f'hit@{k}']:.3f}" for k in KS) for w in weights]
+        cells = [" / ".join(f"{row[run][f'hit@{k}']:.3f}" for k in KS) for run in args.runs]
         print(f"| {name} | " + " | ".join(cells) + f" | {row['in candidates']:.3f} | {row['in either top 5']:.3f} |")
     ev.RESULTS.mkdir(parents=True, exist_ok=True)
     (ev.RESULTS / "fusion.json").write_text(json.dumps(table))

@@ -16,6 +16,11 @@ def chunk_id(doc_id: str, index: int) -> str:
     return f"{doc_id}-{index}"
 
 
+def chunk_index(chunk_id: str) -> int:
+    """The chunk's place in its document (0 = first), from its id."""
+    return int(chunk_id.rsplit("-", 1)[1])
+
+
 @dataclass(frozen=True)
 class Page:
     """Text of one page (PDF), slide or sheet, or of a whole file (no pages); `page` is 1-based or None."""
@@ -106,6 +111,8 @@ class Source:
     # Other files with the same text: copies of the whole document, or documents whose near-duplicate of this
     # chunk was not stored. The passage is theirs too, so the citation names them.
     also_in: tuple[str, ...] = ()
+    # Chunks of the same section whose text is joined to this one's (`retrieval.group: section`), in order.
+    joined: tuple[str, ...] = ()
 
     @classmethod
     def from_chroma(cls, chunk_id: str, text: str, meta: dict[str, Any], similarity: float) -> Source:
@@ -133,12 +140,13 @@ class Source:
             "coverage": round(self.coverage, 3),
             "rank": self.rank,
             "also_in": list(self.also_in),
+            "joined": list(self.joined),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Source:
         fields = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        return cls(**{**fields, "also_in": tuple(data.get("also_in", ()))})
+        return cls(**{**fields, "also_in": tuple(data.get("also_in", ())), "joined": tuple(data.get("joined", ()))})
 
     def label(self) -> str:
         return f"{self.source} · p.{self.page}" if self.page else self.source

@@ -96,6 +96,8 @@ class RetrievalSettings(BaseModel):
     rerank: Literal["none", "coverage", "cross-encoder"] = "none"
     coverage_weight: float = Field(0.005, ge=0.0)
     reranker_model: str = ""
+    group: Literal["section", "none"] = "section"
+    section_bonus: float = Field(0.02, ge=0.0)
     min_relevance: dict[Literal["zh", "en"], float] = Field(default_factory=lambda: dict(_MIN_RELEVANCE))
     relevance_coverage_weight: float = Field(0.1, ge=0.0)
     cross_language_bonus: float = Field(0.05, ge=0.0)
