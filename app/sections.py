@@ -3,7 +3,7 @@
 Why: a section cut into several chunks often fills the top 5 with itself (emanual's sections are two to four
 chunks), pushing out the other sections a user or the LLM needs to see. Grouped, the top 5 holds five places
 in the documents, and a section several of whose chunks match the question gets a small bonus for each, as
-a second opinion on a near-tie. Measured on six QA sets (docs/benchmarks.md, "Sections").
+a second opinion on a near-tie. Measured on six QA sets (docs/benchmarks.md, "One place per section").
 
 A group never crosses a page, so the citation of the text shown stays exact. Within a page, chunks under the
 same heading are one section; chunks with no heading are grouped only with their direct neighbours. The
