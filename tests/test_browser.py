@@ -105,12 +105,14 @@ def shot(page: Page, name: str) -> None:
 
 def test_streamed_answer_cites_a_page_and_the_source_opens(service: str, page: Page):
     open_page(page, service + "/en/")
-    # Every text the answer shows while it is written: a streamed answer passes through several.
+    # Every text the answer shows while it is written: a streamed answer passes through several. The whole
+    # body is watched: the question box can be ready a moment before Gradio has mounted #chat (a CI run met
+    # that), and #chat may be mounted anew.
     page.evaluate(
         """() => { window.__states = new Set();
         new MutationObserver(() => { const b = document.querySelectorAll('#chat [data-testid="bot"]');
           if (b.length) window.__states.add(b[b.length - 1].innerText); })
-        .observe(document.querySelector('#chat'), {subtree: true, childList: true, characterData: true}); }"""
+        .observe(document.body, {subtree: true, childList: true, characterData: true}); }"""
     )
     answer = ask(page, "What must the impeller clearance be?")
     assert "pump_manual.pdf · p.2" in answer
