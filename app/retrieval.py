@@ -151,8 +151,7 @@ class Retriever:
     def also_in(self, src: Source) -> tuple[str, ...]:
         """Copies of the document, and the documents holding a near-duplicate of any chunk shown."""
         manifest = self.kb.manifest
-        twins = [p for c in (src.chunk_id, *src.joined) for p in manifest.twin_paths(c)]
-        paths = manifest.paths_of(src.doc_id) + twins
+        paths = manifest.paths_of(src.doc_id) + manifest.twin_paths((src.chunk_id, *src.joined))
         return tuple(dict.fromkeys(p for p in paths if p != src.source))
 
     def _relevant(self, query: str, sources: list[Source]) -> bool:

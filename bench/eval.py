@@ -470,10 +470,19 @@ def open_set(
     """The set, its settings, file name -> passage id, and its knowledge base, ingested on first use (a
     later run reuses it): `bench.eval` and `bench.fusion` read the same knowledge base."""
     es = load_set(set_dir, limit)
-    work = RESULTS / "eval" / es.name
-    settings = load_settings(config, data_dir=work / "zhiku", kb=es.name)
-    names = write_corpus(es, work / "corpus")
-    return es, settings, names, build_zhiku(settings, es.documents or work / "corpus")
+    settings = load_settings(config, data_dir=work_dir(es) / "zhiku", kb=es.name)
+    names = write_corpus(es, work_dir(es) / "corpus")
+    return es, settings, names, build_zhiku(settings, documents_of(es))
+
+
+def work_dir(es: EvalSet) -> Path:
+    """Where a set's knowledge bases and written corpus live between runs."""
+    return RESULTS / "eval" / es.name
+
+
+def documents_of(es: EvalSet) -> Path:
+    """The folder both pipelines ingest: the set's own documents, or its passages written out as files."""
+    return es.documents or work_dir(es) / "corpus"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -483,9 +492,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     es, settings, names, kb = open_set(args.set, args.limit, args.config)
     es.refuse += out_of_scope_from([d for d in args.ood_from if d.resolve() != args.set.resolve()], args.ood_per_set)
-    work = RESULTS / "eval" / es.name
-    folder = es.documents or work / "corpus"
-    naive = None if args.skip_naive or args.refusals_only else build_naive(settings, folder, work / "naive")
+    naive = None
+    if not (args.skip_naive or args.refusals_only):
+        naive = build_naive(settings, documents_of(es), work_dir(es) / "naive")
     report: dict[str, Any] = {
         "set": es.name,
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),

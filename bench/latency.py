@@ -12,7 +12,6 @@ included), as a user waits for it.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -47,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.set.name}: {kb.count()} chunks, {len(questions)} questions x {args.rounds} rounds, k {args.k}")
     print("| variant | p50 ms | p95 ms |\n|---|---|---|")
     for variant, ms in times.items():
-        print(f"| {variant} | {statistics.median(ms):.1f} | {sorted(ms)[int(len(ms) * 0.95)]:.1f} |")
+        p = ev.percentiles(ms)
+        print(f"| {variant} | {p['p50']:.1f} | {p['p95']:.1f} |")
     return 0
 
 

@@ -227,12 +227,14 @@ class Manifest:
                 (sum(1 for c in chunk_ids if c.startswith(doc_id + "-")), doc_id),
             )
 
-    def twin_paths(self, chunk_id: str) -> list[str]:
-        """Files holding a near-duplicate of this stored chunk (not stored themselves, cited through it)."""
+    def twin_paths(self, chunk_ids: Sequence[str]) -> list[str]:
+        """Files holding a near-duplicate of these stored chunks (not stored themselves, cited through them):
+        one query for a source and the neighbours joined to it."""
+        marks = ",".join("?" * len(chunk_ids))
         rows = self._db.execute(
-            "SELECT DISTINCT f.path FROM dropped d JOIN files f ON f.doc_id = d.doc_id WHERE d.kept_id = ?"
+            f"SELECT DISTINCT f.path FROM dropped d JOIN files f ON f.doc_id = d.doc_id WHERE d.kept_id IN ({marks})"
             " ORDER BY f.path",
-            (chunk_id,),
+            tuple(chunk_ids),
         )
         return [r["path"] for r in rows]
 

@@ -177,9 +177,10 @@ class KnowledgeBase:
         )
 
     def count(self) -> int:
-        if not self.manifest.document_count() and not self._chroma_exists():
-            return 0
-        return self._collection.count()
+        return 0 if self._nothing_stored() else self._collection.count()
+
+    def _nothing_stored(self) -> bool:
+        return not self.manifest.document_count() and not self._chroma_exists()
 
     def _chroma_exists(self) -> bool:
         """False only when nothing was ever stored here, so Chroma need not even be imported (a server may
@@ -248,10 +249,9 @@ class KnowledgeBase:
 
     def query(self, vector: np.ndarray, k: int, doc_ids: Sequence[str] | None = None) -> list[Source]:
         """Nearest chunks by cosine, best first; `doc_ids` restricts the search to those documents."""
-        # Not `count()`: asking Chroma for its size cost 1.8 ms of every question; an empty collection
-        # answers a query with nothing anyway.
-        nothing_stored = not self.manifest.document_count() and not self._chroma_exists()
-        if nothing_stored or (doc_ids is not None and not doc_ids):
+        # Not `count()`: asking Chroma for its size is one more round trip on every question, and an empty
+        # collection answers a query with nothing anyway.
+        if self._nothing_stored() or (doc_ids is not None and not doc_ids):
             return []
         res = self._collection.query(
             query_embeddings=[np.asarray(vector, dtype=np.float32)],

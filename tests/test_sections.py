@@ -66,18 +66,19 @@ def test_neighbouring_chunks_keep_their_shared_overlap_once():
 def test_search_shows_each_section_once_with_its_matching_neighbours_joined(tmp_path: Path):
     """A manual whose lubrication section is cut into several chunks: grouped, it takes one place and the
     other section still shows; with `retrieval.group: none` the same section fills the results."""
-    lubrication = (
-        "Check the spindle lubrication oil level every morning through the sight glass on the headstock. "
-        "Refill with VG68 oil until the level reaches the upper mark; never mix oil grades. "
-        "The spindle bearings are grease-packed at the factory and need new grease every 2,000 hours. "
-        "Clean each grease nipple before attaching the grease gun, then pump slowly until fresh grease appears. "
-        "Run the spindle at 500 rpm for ten minutes after greasing so the grease spreads evenly. "
-        "If the spindle temperature rises above 60 °C during this run, stop and check for over-greasing. "
-        "The lubrication pump of the slideways delivers 3 cm³ every 15 minutes while the machine runs. "
-        "A low-level alarm AL-210 means the slideway oil tank is below 20 % and must be topped up at once. "
-        "Drain the headstock oil once a year, flush with clean oil, and replace the suction filter element. "
-        "Record every oil change in the maintenance log with the date, oil brand and the hours counter."
-    )
+    steps = [  # short sentences, so the splitter's 60-character overlap repeats one at each chunk boundary
+        "Check the spindle oil level each morning.", "Use the sight glass on the headstock.",
+        "Refill with VG68 oil to the upper mark.", "Never mix two oil grades in one tank.",
+        "Spindle bearings are packed with grease.", "Add new grease every 2,000 hours.",
+        "Wipe each grease nipple clean first.", "Pump the grease gun slowly.", "Stop when fresh grease appears.",
+        "Run the spindle at 500 rpm for ten minutes.", "Watch the spindle temperature meanwhile.",
+        "Above 60 °C, check for over-greasing.", "The slideway pump gives 3 cm³ every 15 minutes.",
+        "Alarm AL-210 means the oil tank is low.", "Top up the tank at once after AL-210.",
+        "Drain the headstock oil once a year.", "Flush it with clean oil before refilling.",
+        "Replace the suction filter element too.", "Log each oil change with the date.",
+        "Note the oil brand and the hours counter.",
+    ]  # fmt: skip
+    lubrication = " ".join(steps)
     doc = tmp_path / "docs" / "lathe.md"
     doc.parent.mkdir()
     doc.write_text(f"# Spindle lubrication\n\n{lubrication}\n\n# Coolant\n\nChange the coolant every month.\n")
@@ -85,16 +86,17 @@ def test_search_shows_each_section_once_with_its_matching_neighbours_joined(tmp_
 
     def sources(group: str) -> list[dict]:
         env = {"ZHIKU_RETRIEVAL__GROUP": group}
-        question = "spindle lubrication oil"
+        question = "spindle oil grease"
         result = run_cli("app", "search", "--json", "-k", "5", question, data_dir=tmp_path / "data", env=env)
         assert result.returncode == 0, result.stderr
         return json_lines(result.stdout)[0]["sources"]
 
     chunks = sources("none")
     assert [s["heading"] for s in chunks[:3]] == ["Spindle lubrication"] * 3
+    shown_apart = sum(c["text"].count(step) for c in chunks for step in steps)
+    assert shown_apart > len(steps)  # chunk by chunk, the overlap shows some steps twice
     grouped = sources("section")
     assert [s["heading"] for s in grouped] == ["Spindle lubrication", "Coolant"]
     top = grouped[0]
     assert len(top["joined"]) >= 2 and len(top["text"]) > max(len(s["text"]) for s in chunks)
-    for sentence in lubrication.split(". "):  # each sentence once: the overlap of joined chunks is not repeated
-        assert top["text"].count(sentence) <= 1
+    assert [top["text"].count(step) for step in steps] == [1] * len(steps)  # joined: every step, once
