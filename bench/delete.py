@@ -21,8 +21,8 @@ import numpy as np
 
 from core.documents import Chunk
 from core.embeddings import make_embedder
+from core.kb import KnowledgeBase
 from core.settings import EmbeddingSettings
-from core.store import KnowledgeBase
 
 CHUNKS_PER_DOC = 20
 DIM = 384  # multilingual-e5-small
@@ -54,12 +54,12 @@ def timed_ms(action) -> float:
 def measure(n_chunks: int, repeats: int) -> dict[str, float]:
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
-        kb = KnowledgeBase.open(Path(tmp), "bench", make_embedder(EmbeddingSettings()))
+        kb = KnowledgeBase(Path(tmp), "bench", make_embedder(EmbeddingSettings()))
         with kb.writing():
             build_s = timed_ms(lambda: fill(kb, n_chunks, rng)) / 1000
             victims = rng.choice(n_chunks // CHUNKS_PER_DOC, size=2 * repeats, replace=False)
             by_id = [timed_ms(lambda d=d: kb.forget_file(f"doc-{d}.pdf")) for d in victims[:repeats]]
-            collection = kb._collection  # the comparison needs the raw collection; the product never does this
+            collection = kb.vectors.collection  # the comparison needs the raw collection; the product never does this
             by_filter = [
                 timed_ms(lambda d=d: collection.delete(where={"doc_id": f"{d:016x}"})) for d in victims[repeats:]
             ]

@@ -122,7 +122,7 @@ def write_corpus(es: EvalSet, folder: Path) -> dict[str, str]:
 
 
 def build_zhiku(settings: Settings, folder: Path) -> Any:
-    from app.services import open_kb
+    from core.kb import open_kb
     from ingest.pipeline import ingest_paths
 
     kb = open_kb(settings)
@@ -196,8 +196,8 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 
 def zhiku_retrievers(settings: Settings, kb: Any) -> dict[str, Any]:
-    from app.rerank import make_reranker
-    from app.retrieval import Retriever
+    from app.engine.rerank import make_reranker
+    from app.engine.retrieval import Retriever
 
     variants = {
         "zhiku vector": {"mode": "vector", "rerank": "none"},
@@ -255,9 +255,9 @@ def run_retrieval(es: EvalSet, settings: Settings, kb: Any, naive: Any, names: d
 
 
 def run_refusals(es: EvalSet, settings: Settings, kb: Any) -> dict[str, Any]:
-    """The relevance signal (`app.retrieval.relevance`) on answerable and must-refuse questions, swept."""
-    from app.rerank import make_reranker
-    from app.retrieval import Retriever, relevance
+    """The relevance signal (`app.engine.retrieval.relevance`) on answerable and must-refuse questions, swept."""
+    from app.engine.rerank import make_reranker
+    from app.engine.retrieval import Retriever, relevance
     from core.lang import detect_language
 
     retriever = Retriever(kb, settings.retrieval, make_reranker(settings.retrieval))
@@ -266,8 +266,8 @@ def run_refusals(es: EvalSet, settings: Settings, kb: Any) -> dict[str, Any]:
     def best(question: str) -> tuple[float, float]:
         """(relevance minus the floor for the question's language, the best passage's share of its words)."""
         found = retriever.search(question, rs.top_k)
-        score = relevance(question, found.sources, rs.relevance_coverage_weight, rs.cross_language_bonus)
-        return score - rs.floor(detect_language(question)), max((src.coverage for src in found.sources), default=0.0)
+        score = relevance(found.query, found.sources, rs.relevance_coverage_weight, rs.cross_language_bonus)
+        return score - rs.floor(found.query.language), max((src.coverage for src in found.sources), default=0.0)
 
     answerable_pairs = [best(q["question"]) for q in es.questions]
     refuse_pairs = [best(q["question"]) for q in es.refuse]
@@ -317,7 +317,8 @@ def contains(prediction: str, answers: list[str]) -> bool:
 
 
 def run_answers(es: EvalSet, settings: Settings, kb: Any, n: int) -> dict[str, Any]:
-    from app.answer import AnswerService, AskOptions
+    from app.engine.answer import AskOptions
+    from app.engine.service import AnswerService
 
     service = AnswerService(settings, kb)
     rows = []
@@ -365,8 +366,8 @@ def silver_gold(ground_truth: str, passages: dict[str, tuple[str, str]]) -> set[
 def run_multiturn(es: EvalSet, settings: Settings, kb: Any, dialogues: list[dict[str, Any]], names: dict[str, str]):
     """Follow-up questions retrieved four ways: alone, by the rule, rewritten by the LLM, and by the set's own
     reference rewrite (the ceiling). Scored by hit@5 of the passage holding the reference answer."""
-    from app.answer import AnswerService
-    from app.memory import Turn, retrieval_query, rewrite_query
+    from app.engine.memory import Turn, retrieval_query, rewrite_query
+    from app.engine.service import AnswerService
 
     service = AnswerService(settings, kb)
     rule_chars = settings.memory.followup_max_chars

@@ -24,9 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from app.rerank import make_reranker
-from app.retrieval import Retriever, weighted
-from app.sections import by_section
+from app.engine.fusion import weighted
+from app.engine.query import Query
+from app.engine.rerank import make_reranker
+from app.engine.retrieval import Retriever
+from app.engine.sections import by_section
 from bench import eval as ev
 
 KS = ev.KS
@@ -40,8 +42,8 @@ def candidates(set_dir: Path) -> list[dict[str, Any]]:
     retriever = Retriever(kb, rs, make_reranker(rs))
     rows = []
     for q in es.questions:
-        found = retriever.candidates(q["question"], kb.embedder.embed_query(q["question"]))
-        passages = [ev.passages_of(replace(s, also_in=retriever.also_in(s)), names) for s in found]
+        found = retriever.candidates(Query.build(q["question"], kb))
+        passages = [ev.passages_of(replace(s, also_in=kb.also_in(s)), names) for s in found]
         rows.append({"gold": ev.gold_of(q), "candidates": list(zip(found, passages, strict=True))})
     return rows
 

@@ -16,8 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from app.rerank import make_reranker
-from app.retrieval import Retriever
+from app.engine.rerank import make_reranker
+from app.engine.retrieval import Retriever
 from bench import eval as ev
 
 

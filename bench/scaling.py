@@ -21,7 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from core.store import open_client
+from core.datadir import DataDir
+from core.kb.vectors import open_client
+from core.settings import VectorStoreSettings
 
 DIM = 384
 
@@ -60,7 +62,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     rows = []
     with tempfile.TemporaryDirectory(prefix="zhiku-scaling-") as tmp:
-        client = open_client(Path(tmp))
+        client = open_client(DataDir(Path(tmp)), VectorStoreSettings())
         collection = client.create_collection("scale", configuration={"hnsw": {"space": "cosine"}},
                                               embedding_function=None)  # fmt: skip
         batch, have = min(5000, client.get_max_batch_size()), 0

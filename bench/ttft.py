@@ -1,7 +1,7 @@
 """Time to first token of the default LLM alone: how long it takes to read a prompt (evaluation only).
 
 Builds the real completion prompt (`prompts/completion.<lang>.txt`) around five 400-character passages, cut by
-`app.prompts.format_context` to each budget of prompt tokens (`llm.context_tokens`, counted by the model's
+`app.engine.prompts.format_context` to each budget of prompt tokens (`llm.context_tokens`, counted by the model's
 tokenizer), then times a one-token completion with the prompt read by all CPU threads (`llm.n_threads_batch`),
 and a second prompt that shares everything but the question (what llama.cpp's prefix cache saves). The model
 loads, and reads the instructions once (as it has after the first question of a session), before the clock
@@ -18,8 +18,8 @@ import statistics
 import time
 from pathlib import Path
 
-from app import prompts
-from app.llm import resolve_model_path
+from app.engine import prompts
+from app.engine.llm.packaged import resolve_model_path
 from bench.embeddings import ROOT
 from core.documents import Source
 from core.settings import load_settings
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings(args.config)
     from llama_cpp import Llama
 
-    path = resolve_model_path(settings.llm.model_path, settings.models_dir)
+    path = resolve_model_path(settings.llm.model_path, settings.dirs.models)
     print(f"model {path.name}, {os.cpu_count()} CPUs, median of {REPEATS}")
     print("| lang | threads | context_tokens | prompt tokens | passages (chars) | first token s | same prefix s |")
     print("|---|---|---|---|---|---|---|")

@@ -21,6 +21,11 @@ def chunk_index(chunk_id: str) -> int:
     return int(chunk_id.rsplit("-", 1)[1])
 
 
+def doc_id_of(chunk_id: str) -> str:
+    """The document a chunk belongs to, from its id."""
+    return chunk_id.rsplit("-", 1)[0]
+
+
 @dataclass(frozen=True)
 class Page:
     """Text of one page (PDF), slide or sheet, or of a whole file (no pages); `page` is 1-based or None."""

@@ -19,3 +19,7 @@ class ModelNotFoundError(ZhikuError):
 
 class AccessDeniedError(ZhikuError):
     """A private knowledge base asked for by someone other than its owner."""
+
+
+class UnknownKBError(ZhikuError):
+    """A read from a knowledge base, or of a document, that does not exist (a write creates the KB)."""

@@ -21,7 +21,9 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from core.datadir import DataDir
 from core.errors import ConfigError
+from core.lang import Language
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
@@ -83,7 +85,7 @@ class IngestSettings(BaseModel):
         return None
 
 
-_MIN_RELEVANCE = {"zh": 0.92, "en": 0.88}
+_MIN_RELEVANCE: dict[Language, float] = {"zh": 0.92, "en": 0.88}
 
 
 class RetrievalSettings(BaseModel):
@@ -98,7 +100,7 @@ class RetrievalSettings(BaseModel):
     reranker_model: str = ""
     group: Literal["section", "none"] = "section"
     section_bonus: float = Field(0.02, ge=0.0)
-    min_relevance: dict[Literal["zh", "en"], float] = Field(default_factory=lambda: dict(_MIN_RELEVANCE))
+    min_relevance: dict[Language, float] = Field(default_factory=lambda: dict(_MIN_RELEVANCE))
     relevance_coverage_weight: float = Field(0.1, ge=0.0)
     cross_language_bonus: float = Field(0.05, ge=0.0)
 
@@ -115,9 +117,9 @@ class RetrievalSettings(BaseModel):
             return merged
         return value
 
-    def floor(self, language: str) -> float:
-        """The relevance floor for a question in `language` ('zh' or 'en', as `core.lang.detect_language` says)."""
-        return self.min_relevance.get(language, self.min_relevance["en"])
+    def floor(self, language: Language) -> float:
+        """The relevance floor for a question in `language` (as `core.lang.detect_language` says)."""
+        return self.min_relevance[language]
 
 
 class AnswerSettings(BaseModel):
@@ -213,12 +215,9 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def chroma_dir(self) -> Path:
-        return self.data_dir / "chroma"
-
-    @property
-    def models_dir(self) -> Path:
-        return self.data_dir / "models"
+    def dirs(self) -> DataDir:
+        """Where each piece of state lives in `data_dir`."""
+        return DataDir(self.data_dir)
 
 
 def load_settings(config: str | Path | None = None, **overrides: Any) -> Settings:

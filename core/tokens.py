@@ -12,13 +12,14 @@ import logging
 import re
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 _WORD = re.compile(r"\w+")
 STOPWORDS_FILE = Path(__file__).with_name("stopwords.txt")
 
 
 @cache
-def _jieba():  # type: ignore[no-untyped-def]
+def _jieba() -> Any:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)  # it announces its dictionary load on every start

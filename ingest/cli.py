@@ -1,7 +1,8 @@
-"""`python -m ingest PATH... | list | delete | reindex | check`: manage what a knowledge base holds.
+"""`python -m ingest [add] PATH... | list | delete | reindex | check`: manage what a knowledge base holds.
 
 Ingesting shows files, pages, chunks, rate and ETA while it runs, a summary at the end, one
 `FAILED path: reason` line per failed file, and exits 1 if any failed (after ingesting all the others).
+`add` may be left out; a file named like a command is reached with it (`python -m ingest add list`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -16,18 +18,18 @@ from rich.table import Table
 
 from core.cli import add_common_args, settings_from_args
 from core.errors import ZhikuError
-from core.settings import Settings
-from core.store import KnowledgeBase
-from ingest.pipeline import STATUSES, FileResult, IngestReport, discover, ingest_files
+from core.kb import KnowledgeBase, open_kb
+from ingest.pipeline import discover, ingest_files
+from ingest.report import FileResult, IngestReport, Status
 
-COMMANDS = ("list", "delete", "reindex", "check")
+PROG = "python -m ingest"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def add_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m ingest",
-        description="Add files and folders to a knowledge base. Other commands: "
-        "`python -m ingest list|delete|reindex|check --help`.",
+        prog=f"{PROG} [add]",
+        description=f"Add files and folders to a knowledge base. Other commands: `{PROG} list|delete|reindex|check "
+        "--help`.",
     )
     add_common_args(parser)
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (folders are read recursively)")
@@ -39,30 +41,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def build_command_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m ingest", description="Manage a knowledge base.")
+def command_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Manage a knowledge base.")
     sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("add", help="add files and folders (the default: `python -m ingest PATH...`)", add_help=False)
     listing = sub.add_parser("list", help="documents with status, chunks, pages, date and error")
     listing.add_argument("--json", action="store_true", help="one JSON object per file")
     delete = sub.add_parser("delete", help="remove documents by path (as listed) or document id")
     delete.add_argument("targets", nargs="+", metavar="PATH|ID")
     sub.add_parser("reindex", help="re-embed every chunk with the configured embedding model")
     sub.add_parser("check", help="verify that the manifest and Chroma agree (exit 1 if not)")
-    for p in sub.choices.values():
-        add_common_args(p)
+    for name, p in sub.choices.items():
+        if name != "add":
+            add_common_args(p)
     return parser
-
-
-def open_kb(settings: Settings, check_model: bool = True) -> KnowledgeBase:
-    return KnowledgeBase.from_settings(settings, check_model=check_model)
 
 
 def print_summary(console: Console, report: IngestReport) -> None:
     table = Table(title="Ingestion summary")
     for col in ("ingested", "skipped (up to date)", "failed", "removed", "pages", "chunks added", "seconds"):
         table.add_column(col, justify="right")
-    counts = [len(report.by_status(s)) for s in STATUSES]
-    added = sum(r.chunks for r in report.by_status("ingested"))
+    counts = [len(report.by_status(s)) for s in Status]
+    added = sum(r.chunks for r in report.by_status(Status.INGESTED))
     table.add_row(*map(str, counts), str(report.pages), str(added), f"{report.seconds:.1f}")
     console.print(table)
 
@@ -79,7 +79,7 @@ def progress_bar(console: Console) -> Progress:
     )
 
 
-def run_ingest(args: argparse.Namespace) -> int:
+def run_add(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if args.password:
         settings.ingest.passwords = {**settings.ingest.passwords, "*": args.password}
@@ -92,7 +92,7 @@ def run_ingest(args: argparse.Namespace) -> int:
         def show(report: IngestReport, result: FileResult | None) -> None:
             rate = f"{report.chunks / report.seconds:.1f} chunks/s" if report.seconds > 1 else ""
             description = f"{result.status}: {result.source}"[-50:] if result else None
-            done = len([r for r in report.results if r.status != "removed"])
+            done = len([r for r in report.results if r.status != Status.REMOVED])
             pages = f"{report.pages_read}" + (f" (+{report.pages_ocr} OCR)" if report.pages_ocr else "")
             bar.update(task, completed=done, pages=pages, chunks=report.chunks, rate=rate)
             if description:
@@ -102,43 +102,39 @@ def run_ingest(args: argparse.Namespace) -> int:
             kb, files, settings.ingest, settings.embedding.batch_size, show, args.paths if args.sync else None, args.tag
         )
     print_summary(console, report)
-    for failed in report.by_status("failed"):
+    for failed in report.by_status(Status.FAILED):
         print(f"FAILED {failed.source}: {failed.error}", file=sys.stderr)
     return 0 if report.ok else 1
 
 
-def run_list(kb: KnowledgeBase, as_json: bool) -> int:
-    entries = kb.manifest.files()
-    if as_json:
+def run_list(kb: KnowledgeBase, args: argparse.Namespace) -> int:
+    if args.json:
         for row in kb.listing():
             print(json.dumps(row, ensure_ascii=False))
         return 0
+    entries = kb.files()
     table = Table(title=f"knowledge base '{kb.name}': {len(entries)} files")
     for col in ("id", "path", "status", "pages", "chunks", "MB", "ingested at", "error"):
         table.add_column(col)
     for e in entries:
-        row = (e.doc_id or "", e.path, e.status, str(e.pages), str(e.chunks), f"{e.size / 1e6:.2f}", e.ingested_at)
-        table.add_row(*row, e.error)
+        cells = (e.doc_id or "", e.path, e.status, str(e.pages), str(e.chunks), f"{e.size / 1e6:.2f}", e.ingested_at)
+        table.add_row(*cells, e.error)
     Console().print(table)
     return 0
 
 
-def run_delete(kb: KnowledgeBase, targets: list[str]) -> int:
+def run_delete(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     """A target is a path as `list` shows it, or a document id (all of its names go)."""
-    missing = 0
-    with kb.writing():
-        for target in targets:
-            paths = kb.names_of(target)
-            if not paths:
-                print(f"not in knowledge base '{kb.name}': {target}", file=sys.stderr)
-                missing += 1
-            for path in paths:
-                kb.forget_file(path)
-                print(f"deleted {path}")
-    return 1 if missing else 0
+    removed = kb.delete(args.targets)
+    for target, paths in removed.items():
+        if not paths:
+            print(f"not in knowledge base '{kb.name}': {target}", file=sys.stderr)
+        for path in paths:
+            print(f"deleted {path}")
+    return 1 if any(not paths for paths in removed.values()) else 0
 
 
-def run_reindex(kb: KnowledgeBase) -> int:
+def run_reindex(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     with kb.writing(), Progress(BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console) as bar:
         task = bar.add_task("re-embedding", total=None)
@@ -147,33 +143,36 @@ def run_reindex(kb: KnowledgeBase) -> int:
     return 0
 
 
-def run_check(kb: KnowledgeBase) -> int:
+def run_check(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     problems = kb.check()
     for problem in problems:
         print(problem)
     if not problems:
-        print(f"ok: {len(kb.manifest.files())} files, {len(kb.manifest.documents())} documents agree with Chroma")
+        print(f"ok: {len(kb.files())} files, {kb.document_count()} documents agree with Chroma")
     return 1 if problems else 0
 
 
-def run_command(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
-    kb = open_kb(settings, check_model=args.command not in ("reindex", "list"))  # list reads the manifest only
-    if args.command == "list":
-        return run_list(kb, args.json)
-    if args.command == "delete":
-        return run_delete(kb, args.targets)
-    if args.command == "reindex":
-        return run_reindex(kb)
-    return run_check(kb)
+COMMANDS: dict[str, Callable[[KnowledgeBase, argparse.Namespace], int]] = {
+    "list": run_list,
+    "delete": run_delete,
+    "reindex": run_reindex,
+    "check": run_check,
+}
+MODEL_FREE = ("list", "reindex")  # list reads the manifest only; reindex exists to change the model
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        if argv and argv[0] in COMMANDS:
-            return run_command(build_command_parser().parse_args(argv))
-        return run_ingest(build_parser().parse_intermixed_args(argv))
+        if not argv or argv[0] in ("-h", "--help"):
+            command_parser().parse_args(argv)  # prints the commands, exits
+        if argv[0] == "add":
+            return run_add(add_parser().parse_intermixed_args(argv[1:]))
+        if argv[0] not in COMMANDS:
+            return run_add(add_parser().parse_intermixed_args(argv))
+        args = command_parser().parse_args(argv)
+        kb = open_kb(settings_from_args(args), check_model=args.command not in MODEL_FREE)
+        return COMMANDS[args.command](kb, args)
     except ZhikuError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

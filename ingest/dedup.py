@@ -13,8 +13,8 @@ from collections.abc import Callable
 import numpy as np
 
 from core.documents import Chunk
+from core.kb import KnowledgeBase
 from core.settings import IngestSettings
-from core.store import KnowledgeBase
 
 _EXACT = 1e-6  # float error: a threshold of 1.0 still catches identical texts
 
@@ -53,7 +53,7 @@ def store_chunks(
         keep = [i for i, twin in enumerate(found) if not twin]
         for chunk, twin in zip(batch, found, strict=True):
             if twin:
-                kb.manifest.add_dropped(chunk.id, chunk.doc_id, twin, chunk.text, chunk.metadata())
+                kb.drop_twin(chunk, twin)
         kb.add([batch[i] for i in keep], vectors[keep])
         stored += len(keep)
         done(len(batch))

@@ -12,66 +12,20 @@ import hashlib
 import multiprocessing
 import os
 import queue as queue_module
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.documents import doc_id_for
+from core.kb import KnowledgeBase
+from core.kb.manifest import FileStatus
 from core.settings import IngestSettings
-from core.store import KnowledgeBase
 from ingest.dedup import store_chunks
 from ingest.errors import FileIngestError
 from ingest.loaders import check_stat
 from ingest.parse import Parsed, ParseJob, init_worker, parse_file
-
-STATUSES = ("ingested", "skipped", "failed", "removed")
-
-
-@dataclass(frozen=True)
-class FileTask:
-    """A file to ingest, named as the user gave it; `error` is set when it cannot even be opened."""
-
-    source: str
-    path: Path | None
-    error: str = ""
-
-
-@dataclass
-class FileResult:
-    source: str
-    status: str  # one of STATUSES
-    chunks: int = 0
-    pages: int = 0
-    error: str = ""
-    note: str = ""
-
-
-@dataclass
-class IngestReport:
-    results: list[FileResult] = field(default_factory=list)
-    files_total: int = 0
-    pages: int = 0  # of the files ingested
-    chunks: int = 0  # embedded so far
-    pages_read: int = 0  # so far, by the parsers, for the progress bar
-    pages_ocr: int = 0
-    started: float = field(default_factory=time.perf_counter)
-
-    def by_status(self, status: str) -> list[FileResult]:
-        return [r for r in self.results if r.status == status]
-
-    @property
-    def ok(self) -> bool:
-        return not self.by_status("failed")
-
-    @property
-    def seconds(self) -> float:
-        return time.perf_counter() - self.started
-
-
-Progress = Callable[[IngestReport, FileResult | None], None]
+from ingest.report import FileResult, FileTask, IngestReport, Progress, Status
 
 
 def discover(paths: Iterable[str], extensions: list[str]) -> Iterator[FileTask]:
@@ -140,49 +94,36 @@ class Ingestion:
     def _precheck(self, task: FileTask) -> ParseJob | None:
         """Everything decided without parsing: missing, unreadable, too large, unchanged, known content."""
         if task.path is None:
-            return self._finish(FileResult(task.source, "failed", error=task.error))
+            self._finish(FileResult(task.source, Status.FAILED, error=task.error))
+            return None
         try:
             stat = task.path.stat()
             check_stat(stat, self.settings)
-            manifest, model = self.kb.manifest, self.kb.embedder.name
-            entry = manifest.file(task.source)
+            entry = self.kb.file(task.source)
             unchanged = entry and (entry.size, entry.mtime_ns) == (stat.st_size, stat.st_mtime_ns)
-            if unchanged and entry.status == "ingested" and manifest.is_ready(entry.doc_id, model):
-                manifest.add_tags(entry.doc_id, self.tags)
-                return self._finish(FileResult(task.source, "skipped", note="unchanged"))
+            if entry and unchanged and entry.status == FileStatus.INGESTED and self.kb.has_ready(entry.doc_id):
+                self.kb.tag(entry.doc_id or "", self.tags)
+                self._finish(FileResult(task.source, Status.SKIPPED, note="unchanged"))
+                return None
             sha = sha256_file(task.path)
         except (OSError, FileIngestError) as exc:
             reason = f"unreadable: {exc.strerror or exc}" if isinstance(exc, OSError) else str(exc)
-            self.kb.manifest.record_file(task.source, None, 0, 0, "failed", reason)
-            return self._finish(FileResult(task.source, "failed", error=reason))
+            self.kb.record_failure(task.source, reason)
+            self._finish(FileResult(task.source, Status.FAILED, error=reason))
+            return None
         job = ParseJob(task.source, task.path, sha, stat.st_size, stat.st_mtime_ns)
-        if manifest.is_ready(doc_id_for(sha), model):
-            return self._link(job)
+        if self.kb.has_ready(doc_id_for(sha)):
+            self._link(job)
+            return None
         return job
 
     def _link(self, job: ParseJob) -> None:
         """Known content under this name (touched, or a copy): record the name, store nothing."""
         doc_id = doc_id_for(job.sha256)
-        others = [p for p in self.kb.manifest.paths_of(doc_id) if p != job.source]
-        self._record_ingested(job, doc_id)
+        others = [p for p in self.kb.paths_of(doc_id) if p != job.source]
+        self.kb.name_file(job.source, doc_id, job.size, job.mtime_ns, self.tags)
         note = f"same content as {others[0]}" if others else "unchanged content"
-        self._finish(FileResult(job.source, "skipped", note=note))
-
-    def _record_ingested(self, job: ParseJob, doc_id: str) -> None:
-        entry = self.kb.manifest.file(job.source)
-        self.kb.manifest.record_file(job.source, doc_id, job.size, job.mtime_ns, "ingested")
-        self.kb.manifest.add_tags(doc_id, self.tags)
-        if entry and entry.doc_id and entry.doc_id != doc_id:
-            self._release(entry.doc_id, job.source)
-
-    def _release(self, doc_id: str, path: str) -> None:
-        """`path` no longer names `doc_id`: delete the document if it has no other name, else re-cite it."""
-        remaining = self.kb.manifest.paths_of(doc_id)
-        if not remaining:
-            self.kb.delete_document(doc_id)
-        else:
-            doc = self.kb.manifest.document(doc_id)
-            self.kb.set_source(doc_id, doc["n_chunks"] if doc else 0, remaining[0])
+        self._finish(FileResult(job.source, Status.SKIPPED, note=note))
 
     def _parse_and_store(self, jobs: list[ParseJob]) -> None:
         first: dict[str, ParseJob] = {}
@@ -196,7 +137,7 @@ class Ingestion:
         for parsed in self._parsed(unique):
             self._store(parsed)
         for job in copies:
-            if self.kb.manifest.is_ready(doc_id_for(job.sha256), self.kb.embedder.name):
+            if self.kb.has_ready(doc_id_for(job.sha256)):
                 self._link(job)
             else:
                 self._fail(job, "failed with the same content as " + first[job.sha256].source)
@@ -241,37 +182,29 @@ class Ingestion:
         if parsed.error:
             return self._fail(job, parsed.error)
         doc_id = doc_id_for(job.sha256)
-        manifest = self.kb.manifest
-        entry = manifest.file(job.source)
-        manifest.begin_document(doc_id, job.sha256, len(parsed.chunks), parsed.pages, self.kb.embedder.name)
-        if entry and entry.doc_id and entry.doc_id != doc_id and manifest.paths_of(entry.doc_id) == [job.source]:
-            self.kb.delete_document(entry.doc_id)  # the old version goes first, so it is not taken for a twin
+        self.kb.begin_document(doc_id, job.sha256, len(parsed.chunks), parsed.pages, replacing=job.source)
         stored = store_chunks(self.kb, parsed.chunks, self.batch_size, self.settings, self._chunks_done)
-        with manifest.transaction():
-            manifest.finish_document(doc_id, stored)
-            self._record_ingested(job, doc_id)
+        self.kb.finish_document(doc_id, stored, job.source, job.size, job.mtime_ns, self.tags)
         self.report.pages += parsed.pages
         note = f"{len(parsed.chunks) - stored} near-duplicate chunks not stored" if stored < len(parsed.chunks) else ""
-        self._finish(FileResult(job.source, "ingested", chunks=stored, pages=parsed.pages, note=note))
+        self._finish(FileResult(job.source, Status.INGESTED, chunks=stored, pages=parsed.pages, note=note))
 
     def _chunks_done(self, n: int) -> None:
         self.report.chunks += n
         self.progress(self.report, None)
 
     def _fail(self, job: ParseJob, error: str) -> None:
-        """The failure is recorded; an older version of the file, if any, stays searchable."""
-        entry = self.kb.manifest.file(job.source)
-        self.kb.manifest.record_file(job.source, entry.doc_id if entry else None, job.size, 0, "failed", error)
-        self._finish(FileResult(job.source, "failed", error=error))
+        self.kb.record_failure(job.source, error, job.size)
+        self._finish(FileResult(job.source, Status.FAILED, error=error))
 
     def _sync(self, roots: list[str], seen: set[str]) -> None:
         """Files the manifest knows under the given folders that are gone from disk are removed."""
         prefixes = [r.rstrip("/\\") + os.sep for r in roots]
-        for entry in self.kb.manifest.files():
+        for entry in self.kb.files():
             under = entry.path in roots or entry.path.startswith(tuple(prefixes))
             if under and entry.path not in seen and not Path(entry.path).exists():
                 self.kb.forget_file(entry.path)
-                self._finish(FileResult(entry.path, "removed", chunks=entry.chunks))
+                self._finish(FileResult(entry.path, Status.REMOVED, chunks=entry.chunks))
 
 
 def _windowed(
@@ -297,8 +230,8 @@ def _windowed(
             done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
             tick()
         for future in done:
-            if (job := next(queue, None)) is not None:
-                pending.add(pool.submit(parse_file, job, settings))
+            if (upcoming := next(queue, None)) is not None:
+                pending.add(pool.submit(parse_file, upcoming, settings))
             yield future.result()
 
 

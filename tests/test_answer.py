@@ -4,9 +4,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.answer import AnswerService, AskOptions
-from app.memory import approx_tokens
-from app.services import open_kb
+from app.engine.answer import AskOptions
+from app.engine.service import AnswerService
+from core.kb import open_kb
+from core.lang import approx_tokens
 from core.settings import Settings, load_settings
 from ingest.pipeline import ingest_paths
 from tests.conftest import FIXTURES, TEST_CONFIG
@@ -94,8 +95,8 @@ def test_a_chinese_question_gets_chinese_templates(settings: Settings):
 
 
 def test_the_timing_line_names_each_part_an_answer_had():
-    from app.render import timing_line
-    from app.ui_text import LABELS
+    from app.web.page.labels import LABELS
+    from app.web.page.render import timing_line
 
     generated = {"retrieve_ms": 41.0, "first_token_ms": 2240.0, "tokens_per_s": 18.25, "generate_ms": 5100.0}
     line = timing_line(generated, LABELS["en"])

@@ -11,8 +11,8 @@ import httpx
 import openai
 import pytest
 
-from app.answer import Answer
-from app.services import open_kb
+from app.engine.answer import Answer
+from core.kb import open_kb
 from core.settings import Settings, load_settings
 from ingest.pipeline import ingest_paths
 from tests.conftest import TEST_CONFIG, pdf_with_pages

@@ -16,7 +16,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from app.services import open_kb
+from core.kb import open_kb
 from core.settings import load_settings
 from ingest.pipeline import ingest_paths
 from tests.conftest import FIXTURES, TEST_CONFIG, pdf_with_pages

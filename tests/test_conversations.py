@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from app.conversations import ConversationStore
-from app.memory import Turn, approx_tokens, recent, rewrite_query
+from app.engine.conversations import ConversationStore
+from app.engine.memory import Turn, recent, rewrite_query
 from core.errors import ZhikuError
+from core.lang import approx_tokens
 from tests.conftest import json_lines, run_cli
 
 
@@ -90,9 +91,9 @@ def test_answers_are_kept_whole_and_an_older_store_gains_the_column(tmp_path: Pa
 
 
 def test_an_exported_conversation_keeps_its_sources_and_shows_html_as_text():
-    from app.conversations import Conversation, Entry
-    from app.export import conversation_markdown
-    from app.ui_text import LABELS
+    from app.engine.conversations import Conversation, Entry
+    from app.web.page.export import conversation_markdown
+    from app.web.page.labels import LABELS
     from core.documents import Source
 
     conversation = Conversation("c1", "", "default", "", "2026-11-23T07:00:00+00:00", "2026-11-23T07:00:00+00:00")

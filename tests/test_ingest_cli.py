@@ -3,7 +3,7 @@
 import shutil
 from pathlib import Path
 
-from app.services import open_kb
+from core.kb import open_kb
 from core.settings import load_settings
 from tests.conftest import FIXTURES, TEST_CONFIG, json_lines, run_cli
 

@@ -5,7 +5,7 @@ import os
 import shutil
 from pathlib import Path
 
-from app.services import open_kb
+from core.kb import open_kb
 from core.settings import load_settings
 from ingest.pipeline import discover, ingest_files
 from tests.conftest import FIXTURES, TEST_CONFIG, json_lines, run_cli

@@ -33,7 +33,7 @@ def test_keyword_and_vector_halves_alone_and_fused(kb_dir: Path):
 def test_weighted_fusion_lets_a_decisive_score_win():
     """Reciprocal rank fusion sees only ranks: a passage first by far on keywords but 11th by vector loses to
     one that is 1st by vector and 2nd on keywords by a hair. Weighted fusion keeps how far ahead it was."""
-    from app.retrieval import rrf, weighted
+    from app.engine.fusion import rrf, weighted
 
     vector_rank = ["near", *[f"v{i}" for i in range(9)], "exact", *[f"w{i}" for i in range(19)]]
     cosines = {c: 0.90 - 0.001 * i for i, c in enumerate(vector_rank)}

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.auth import hash_password
+from app.web.auth import hash_password
 from core.errors import ConfigError
 from core.settings import load_settings
 from tests.conftest import ROOT, TEST_CONFIG

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from app.sections import by_section, joined
+from app.engine.sections import by_section, joined
 from core.documents import Source
 from tests.conftest import json_lines, run_cli
 

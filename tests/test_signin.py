@@ -13,9 +13,10 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AuthenticationError
 
-from app.auth import Authenticator, hash_password, verify_password
-from app.services import AnswerServices, open_kb
+from app.engine.workspace import Workspace
+from app.web.auth import Authenticator, hash_password, verify_password
 from core.errors import AccessDeniedError, ConfigError
+from core.kb import open_kb
 from core.settings import AuthSettings, Settings, load_settings
 from ingest.pipeline import ingest_paths
 from tests.conftest import TEST_CONFIG, pdf_with_pages
@@ -57,7 +58,7 @@ def signed_in_settings(data_dir: Path) -> Settings:
 
 def test_a_private_knowledge_base_is_refused_to_other_users_by_the_answering_side(tmp_path: Path):
     settings = signed_in_settings(tmp_path)
-    services = AnswerServices(settings)
+    services = Workspace(settings)
     services.create("alice-notes", "alice", private=True)
     services.create("shared-cards", "alice", private=False)
     assert services.get("alice-notes", "alice").kb.name == "alice-notes"
@@ -67,13 +68,13 @@ def test_a_private_knowledge_base_is_refused_to_other_users_by_the_answering_sid
         assert "alice-notes" not in services.names(user) and "shared-cards" in services.names(user)
     assert services.create("alice-notes", "alice", private=False).kb.info().private  # the owner's choice stays
     settings.auth.enabled = False  # sign-in off: no users, so nothing is private
-    assert "alice-notes" in AnswerServices(settings).names()
+    assert "alice-notes" in Workspace(settings).names()
 
 
 def test_an_existing_shared_knowledge_base_is_not_taken_over(tmp_path: Path):
     settings = signed_in_settings(tmp_path)
     open_kb(settings, "cards")  # made by the CLI: nobody's
-    services = AnswerServices(settings)
+    services = Workspace(settings)
     assert services.create("cards", "bob", private=True).kb.info().owner == ""
     assert "cards" in services.names("alice")
 

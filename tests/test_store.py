@@ -8,8 +8,8 @@ import pytest
 from core.documents import Chunk, doc_id_for
 from core.embeddings import make_embedder
 from core.errors import EmbeddingMismatchError, ZhikuError
+from core.kb import KnowledgeBase, collection_name
 from core.settings import EmbeddingSettings
-from core.store import KnowledgeBase, collection_name
 
 SHA = "ab" * 32
 
@@ -29,16 +29,16 @@ def write_doc(kb: KnowledgeBase, cs: list[Chunk], path: str) -> None:
 
 def test_kb_refuses_a_different_embedding_model(tmp_path: Path):
     e5 = make_embedder(EmbeddingSettings(provider="e5"))
-    write_doc(KnowledgeBase.open(tmp_path, "manuals", e5), chunks(1), "a.pdf")
+    write_doc(KnowledgeBase(tmp_path, "manuals", e5), chunks(1), "a.pdf")
     use = make_embedder(EmbeddingSettings(provider="use"))
     with pytest.raises(EmbeddingMismatchError, match="built with embedding model 'e5:"):
-        KnowledgeBase.open(tmp_path, "manuals", use)
-    assert KnowledgeBase.open(tmp_path, "other", use).count() == 0  # another KB may use another model
+        KnowledgeBase(tmp_path, "manuals", use)
+    assert KnowledgeBase(tmp_path, "other", use).count() == 0  # another KB may use another model
 
 
 def test_recover_removes_a_half_written_document(tmp_path: Path):
     e5 = make_embedder(EmbeddingSettings(provider="e5"))
-    kb = KnowledgeBase.open(tmp_path, "default", e5)
+    kb = KnowledgeBase(tmp_path, "default", e5)
     write_doc(kb, chunks(2, "keep.pdf", "cd" * 32), "keep.pdf")
     half = chunks(3)
     kb.manifest.begin_document(half[0].doc_id, SHA, 3, 1, e5.name)
@@ -51,7 +51,7 @@ def test_recover_removes_a_half_written_document(tmp_path: Path):
 
 def test_forgetting_one_of_two_names_keeps_the_document_and_recites_it(tmp_path: Path):
     e5 = make_embedder(EmbeddingSettings(provider="e5"))
-    kb = KnowledgeBase.open(tmp_path, "default", e5)
+    kb = KnowledgeBase(tmp_path, "default", e5)
     write_doc(kb, chunks(2, "first.pdf"), "first.pdf")
     kb.manifest.record_file("copy.pdf", doc_id_for(SHA), 1, 1, "ingested")
     kb.forget_file("first.pdf")
@@ -65,29 +65,29 @@ def test_reindex_switches_the_embedding_model_and_keeps_every_chunk(tmp_path: Pa
     e5 = make_embedder(EmbeddingSettings(provider="e5"))
     texts = ["阀门的工作压力为1.6兆帕。", "The motor is rated at 7.5 kW."]
     cs = [Chunk(t, "v.pdf", i + 1, i, "ef" * 32, "v") for i, t in enumerate(texts)]
-    write_doc(KnowledgeBase.open(tmp_path, "default", e5), cs, "v.pdf")
+    write_doc(KnowledgeBase(tmp_path, "default", e5), cs, "v.pdf")
     use = make_embedder(EmbeddingSettings(provider="use"))
     kb = KnowledgeBase(tmp_path, "default", use, check_model=False)
     with kb.writing():
         assert kb.reindex() == 2
-    reopened = KnowledgeBase.open(tmp_path, "default", use)
+    reopened = KnowledgeBase(tmp_path, "default", use)
     assert reopened.query(use.embed_query("motor power rating"), 1)[0].text == texts[1]
     assert reopened.check() == []
     with pytest.raises(EmbeddingMismatchError):
-        KnowledgeBase.open(tmp_path, "default", e5)
+        KnowledgeBase(tmp_path, "default", e5)
 
 
 def test_one_writer_at_a_time(tmp_path: Path):
     e5 = make_embedder(EmbeddingSettings(provider="e5"))
-    kb = KnowledgeBase.open(tmp_path, "default", e5)
-    other = KnowledgeBase.open(tmp_path, "default", e5)
+    kb = KnowledgeBase(tmp_path, "default", e5)
+    other = KnowledgeBase(tmp_path, "default", e5)
     with kb.writing(), pytest.raises(ZhikuError, match="another ingestion"), other.writing():
         pass
 
 
 def test_query_returns_sources_best_first_with_page(tmp_path: Path):
     e5 = make_embedder(EmbeddingSettings(provider="e5"))
-    kb = KnowledgeBase.open(tmp_path, "default", e5)
+    kb = KnowledgeBase(tmp_path, "default", e5)
     texts = ["阀门的工作压力为1.6兆帕。", "The motor is rated at 7.5 kW."]
     write_doc(kb, [Chunk(t, "v.pdf", i + 1, i, "ef" * 32, "v") for i, t in enumerate(texts)], "v.pdf")
     hits = kb.query(e5.embed_query("阀门压力是多少"), 2)

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import httpx
 import uvicorn
 
-from app.server import create_app
+from app.web.server import create_app
 from core.settings import Settings
 
 

@@ -1,10 +1,14 @@
-"""The one interface every embedding provider implements."""
+"""The one interface every embedding provider implements, and what a provider registers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+
+from core.settings import EmbeddingSettings
 
 
 class Embedder(Protocol):
@@ -14,12 +18,24 @@ class Embedder(Protocol):
     prefixes; `name` identifies the model so a knowledge base can refuse vectors from another one.
     """
 
-    name: str
-    dim: int
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
 
     def embed_documents(self, texts: list[str]) -> np.ndarray: ...
 
     def embed_query(self, text: str) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Provider:
+    """What `embedding.provider` names: the model's name, known without loading it (a knowledge base records
+    it and refuses another), and how to load it."""
+
+    model_name: Callable[[EmbeddingSettings], str]
+    load: Callable[[EmbeddingSettings], Embedder]
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from core.embeddings.base import normalise
+from core.embeddings.base import Provider, normalise
 
 
 class E5Embedder:
@@ -55,3 +55,6 @@ class E5Embedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return normalise(self._model.query(text))
+
+
+PROVIDER = Provider(model_name=lambda settings: E5Embedder.name, load=lambda settings: E5Embedder(settings.threads))

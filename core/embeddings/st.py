@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.embeddings.base import normalise
+from core.embeddings.base import Provider, normalise
 from core.errors import ModelNotFoundError
 
 PACKAGED = ("packaged", "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")  # one model, three names
@@ -23,8 +23,10 @@ def resolve_model(model: str) -> str:
     return model
 
 
-def label(model: str) -> str:
-    return "all-MiniLM-L6-v2" if model in PACKAGED else Path(model).name if Path(model).exists() else model
+def model_name(model: str) -> str:
+    """The packaged model by its short name, a folder by its name, a hub model as given."""
+    label = "all-MiniLM-L6-v2" if model in PACKAGED else Path(model).name if Path(model).exists() else model
+    return f"sentence-transformers:{label}"
 
 
 class SentenceTransformerEmbedder:
@@ -37,8 +39,8 @@ class SentenceTransformerEmbedder:
         except OSError as exc:
             where = "folder" if Path(path).exists() else "model name (needs the model hub, which may be unreachable)"
             raise ModelNotFoundError(f"cannot load sentence-transformers {where} {path!r}: {exc}") from exc
-        self.name = f"sentence-transformers:{label(model)}"
-        self.dim = int(self._model.get_embedding_dimension())
+        self.name = model_name(model)
+        self.dim = int(self._model.get_embedding_dimension() or 0)
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -47,3 +49,9 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return normalise(self._model.encode(text, normalize_embeddings=True, convert_to_numpy=True))
+
+
+PROVIDER = Provider(
+    model_name=lambda settings: model_name(settings.model),
+    load=lambda settings: SentenceTransformerEmbedder(settings.model),
+)

@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from core.embeddings.base import normalise
+from core.embeddings.base import Provider, normalise
 
 
 class UseEmbedder:
@@ -25,3 +25,6 @@ class UseEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return normalise(self._model.encode(text))
+
+
+PROVIDER = Provider(model_name=lambda settings: UseEmbedder.name, load=lambda settings: UseEmbedder())

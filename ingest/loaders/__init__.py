@@ -22,9 +22,9 @@ from ingest.loaders.office import load_docx, load_pptx
 from ingest.loaders.pdf import load_pdf
 from ingest.loaders.sniff import HEAD_BYTES, check_type
 from ingest.loaders.tables import load_csv, load_xlsx
-from ingest.loaders.text import clean_text, decode_text, load_html, load_text
+from ingest.loaders.text import load_html, load_text
 
-__all__ = ["LOADERS", "Loader", "check_stat", "clean_text", "decode_text", "load_pages"]
+__all__ = ["LOADERS", "Loader", "check_stat", "load_pages"]
 
 Loader = Callable[[Path, IngestSettings], list[Page]]
 log = logging.getLogger(__name__)

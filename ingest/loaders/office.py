@@ -13,9 +13,9 @@ from typing import Any
 from core.documents import Page
 from core.settings import IngestSettings
 from ingest.errors import FileIngestError
+from ingest.loaders.decode import clean_text
 from ingest.loaders.safezip import check_ooxml
 from ingest.loaders.tables import rows_as_text
-from ingest.loaders.text import clean_text
 
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*([1-9])$", re.IGNORECASE)
 _TITLE_STYLES = {"title", "标题"}

@@ -15,10 +15,10 @@ from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 from core.documents import Page
 from core.settings import IngestSettings
 from ingest.errors import FileIngestError
+from ingest.loaders.decode import clean_text
 from ingest.loaders.garbled import is_garbled
 from ingest.loaders.ocr import ocr_pdf_pages
 from ingest.loaders.progress import page_done
-from ingest.loaders.text import clean_text
 
 log = logging.getLogger(__name__)
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -146,8 +146,9 @@ def _page_texts(reader: PdfReader) -> tuple[list[str], int]:
 def has_images(page: PageObject) -> bool:
     """Whether the page draws any raster image (XObject, inside a form too, or inline); unsure means yes."""
     try:
+        contents = page.get_contents()
         return _resources_have_images(page.get("/Resources"), depth=0) or bool(
-            _INLINE_IMAGE.search(page.get_contents().get_data() if page.get_contents() else b"")
+            _INLINE_IMAGE.search(contents.get_data() if contents is not None else b"")
         )
     except Exception:
         return True

@@ -17,6 +17,7 @@ from typing import Any
 from core.documents import Page
 from core.settings import IngestSettings
 from ingest.errors import FileIngestError
+from ingest.loaders.decode import decode_text
 from ingest.loaders.safezip import check_ooxml
 
 _CSV_DELIMITERS = ",;\t|"
@@ -86,8 +87,6 @@ def _sheet_page(ws: Any, index: int) -> Page:
 
 def load_csv(path: Path, settings: IngestSettings) -> list[Page]:
     """Encoding by `decode_text` (GBK exports from Excel are common), delimiter guessed among , ; tab |."""
-    from ingest.loaders.text import decode_text
-
     text = decode_text(path.read_bytes())
     try:
         lines = list(rows_as_text(csv.reader(io.StringIO(text), delimiter=guess_delimiter(text[:16384]))))

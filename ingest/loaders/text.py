@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from bs4 import BeautifulSoup
-from charset_normalizer import from_bytes
 
 from core.documents import Page
 from core.settings import IngestSettings
-from ingest.errors import FileIngestError
+from ingest.loaders.decode import clean_text, decode_text
 from ingest.loaders.tables import rows_as_text
 
-_SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _HEADING_TAGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
 _BLOCK_TAGS = ["p", "div", "li", "tr", "br", "section", "article", "blockquote", "pre", *_HEADING_TAGS]
-
-
-def clean_text(text: str) -> str:
-    """PDF extraction pads Latin runs inside Chinese with several spaces ("运行  300  小时"); one is enough."""
-    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
-
-
-def decode_text(data: bytes) -> str:
-    """UTF-8 first (the common case, and charset detection can misread short UTF-8); then detection."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        best = from_bytes(data).best()
-        if best is None:
-            raise FileIngestError("not a text file (unknown encoding)") from None
-        return str(best)
 
 
 def load_text(path: Path, settings: IngestSettings) -> list[Page]:

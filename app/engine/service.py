@@ -1,0 +1,189 @@
+"""The question-answering pipeline of one knowledge base: follow-up handling → retrieval → evidence →
+generation → grounding check.
+
+`stream()` yields events so the CLI, the page and the API show the same thing: the sources and evidence first
+(they are known before the first token), then the answer text as it is generated, then the finished `Answer`.
+When nothing clears the relevance floor, the LLM is not asked at all: the answer is "not found" in the
+question's language, with the closest passages shown. When nothing in the LLM's answer is supported by the
+passages, the answer is replaced by the evidence sentences, with a note saying so.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from functools import cached_property
+
+import numpy as np
+
+from app.engine import prompts
+from app.engine.answer import Answer, AskOptions, Event, EventKind, Grounded, Retrieval
+from app.engine.answer_cache import AnswerCache, fingerprint
+from app.engine.evidence import Evidence, Support, check_grounding, focus, pick_evidence
+from app.engine.llm import LLM, LazyLLM
+from app.engine.memory import Turn, recent, rewrite_query
+from app.engine.rerank import make_reranker
+from app.engine.retrieval import Retriever
+from core.documents import Source
+from core.kb import KnowledgeBase
+from core.lang import detect_language
+from core.settings import Settings
+from core.tokens import query_words
+
+
+class AnswerService:
+    def __init__(self, settings: Settings, kb: KnowledgeBase, llm: LLM | None = None) -> None:
+        """`llm`: shared by every knowledge base of a server; by default one loaded when first needed, so
+        `search` never pays for it."""
+        self.settings = settings
+        self.kb = kb
+        self.llm = llm if llm is not None else LazyLLM(settings.llm, settings.dirs.models)
+        self.retriever = Retriever(kb, settings.retrieval, make_reranker(settings.retrieval))
+
+    def retrieve(
+        self, question: str, history: list[Turn], options: AskOptions, vector: np.ndarray | None = None
+    ) -> Retrieval:
+        """The one place the retrieval query is derived, so what the page shows is what was searched."""
+        memory = self.settings.memory
+        llm_rewrite = self._llm_rewrite if memory.rewrite == "llm" else None
+        query = rewrite_query(question, history, memory.followup_max_chars, llm_rewrite)
+        if query != question:
+            vector = None
+        found = self.retriever.search(query, options.k or self.settings.retrieval.top_k, options.where, vector)
+        n_evidence = self.settings.answer.evidence_sentences
+        evidence = pick_evidence(found.query.words, found.sources, n_evidence) if found.relevant else []
+        return Retrieval(query, found.sources, found.ms, found.relevant, evidence)
+
+    def search(self, question: str, history: list[Turn] | None = None, options: AskOptions | None = None) -> Retrieval:
+        return self.retrieve(question, self._recent(history), options or AskOptions())
+
+    def stream(
+        self, question: str, history: list[Turn] | None = None, options: AskOptions | None = None
+    ) -> Iterator[Event]:
+        options = options or AskOptions()
+        history = self._recent(history)
+        cache_key = self._cache_key(question, history, options)
+        vector = self.kb.embedder.embed_query(question) if cache_key else None
+        if cache_key and vector is not None and (hit := self._cached(cache_key, vector)):
+            yield from hit
+            return
+        retrieval = self.retrieve(question, history, options, vector)
+        answer = Answer(question, sources=retrieval.sources, evidence=retrieval.evidence, query=retrieval.query)
+        answer.timings["retrieve_ms"] = retrieval.retrieve_ms
+        yield Event(EventKind.SOURCES, retrieval)
+        started = time.perf_counter()
+        lang = options.language or detect_language(question)
+        only_evidence = self.settings.answer.evidence_only if options.evidence_only is None else options.evidence_only
+        if not retrieval.sources:
+            answer.grounded, text = Grounded.NO_DOCUMENTS, self._template("no_documents", lang)
+        elif not retrieval.relevant:
+            answer.grounded, text = Grounded.NOT_FOUND, self._template("not_found", lang)
+        elif only_evidence:
+            answer.grounded, text = Grounded.EVIDENCE_ONLY, self._evidence_text(retrieval.evidence, lang)
+        else:
+            text = None
+        if text is not None:
+            answer.answer = text
+            yield Event(EventKind.TOKEN, text)
+        else:
+            yield from self._generate_checked(answer, history, lang, options.temperature)
+        answer.timings["generate_ms"] = (time.perf_counter() - started) * 1000
+        if cache_key and vector is not None:
+            self.cache.store(self.kb.name, cache_key[0], cache_key[1], question, vector, answer.to_json())
+        yield Event(EventKind.DONE, answer)
+
+    def ask(self, question: str, history: list[Turn] | None = None, options: AskOptions | None = None) -> Answer:
+        *_, last = self.stream(question, history, options)
+        answer: Answer = last.data
+        return answer
+
+    # -- the semantic cache ----------------------------------------------------------------------------
+    @cached_property
+    def cache(self) -> AnswerCache:
+        c = self.settings.cache
+        return AnswerCache(self.settings.dirs.answer_cache, c.min_similarity, c.max_entries)
+
+    def _cache_key(self, question: str, history: list[Turn], options: AskOptions) -> tuple[str, str] | None:
+        """(KB version, settings fingerprint), or None when this question must not use the cache."""
+        if not (self.settings.cache.enabled and options.use_cache) or history or options.where:
+            return None
+        s = self.settings
+        fp = fingerprint(
+            s.llm.model_dump(exclude={"api_key"}), s.retrieval, s.answer, options.k, options.evidence_only,
+            options.temperature, options.language, prompts.fingerprint(s.prompts_dir),
+        )  # fmt: skip
+        return self.kb.version, fp
+
+    def _cached(self, key: tuple[str, str], vector: np.ndarray) -> Iterator[Event] | None:
+        started = time.perf_counter()
+        found = self.cache.lookup(self.kb.name, key[0], key[1], vector)
+        if found is None:
+            return None
+        answer = Answer.from_json(found[0])
+        answer.cached, answer.timings = True, {"retrieve_ms": 0.0, "generate_ms": 0.0}
+        answer.timings["cache_ms"] = (time.perf_counter() - started) * 1000
+        relevant = answer.grounded != Grounded.NOT_FOUND
+        retrieval = Retrieval(answer.query, answer.sources, 0.0, relevant, answer.evidence)
+        return iter(
+            [Event(EventKind.SOURCES, retrieval), Event(EventKind.TOKEN, answer.answer), Event(EventKind.DONE, answer)]
+        )
+
+    # -- generation ------------------------------------------------------------------------------------
+    def _generate_checked(
+        self, answer: Answer, history: list[Turn], lang: str, temperature: float | None
+    ) -> Iterator[Event]:
+        """Streams the LLM's answer, then checks it; an answer with nothing supported is replaced."""
+        started, first, pieces = time.perf_counter(), 0.0, 0
+        for piece in self._generate(answer.question, answer.sources, history, lang, temperature):
+            if not pieces:
+                first = time.perf_counter()
+                answer.timings["first_token_ms"] = (first - started) * 1000
+            pieces += 1
+            answer.answer += piece
+            yield Event(EventKind.TOKEN, piece)
+        if pieces > 1:  # both backends stream one token per piece; the first one waited for the prompt
+            answer.timings["tokens_per_s"] = (pieces - 1) / max(time.perf_counter() - first, 1e-6)
+        answer.answer = answer.answer.strip()
+        grounding = check_grounding(answer.answer, answer.sources, self.settings.answer.grounding_min_share)
+        answer.flagged = grounding.flagged
+        if answer.answer and grounding.state != Support.UNSUPPORTED:
+            answer.grounded = Grounded.PARTIAL if grounding.flagged else Grounded.SUPPORTED
+            return
+        note = self._template("unsupported_note", lang) if answer.answer else ""
+        answer.answer = self._evidence_text(answer.evidence, lang) + (f"\n\n{note}" if note else "")
+        answer.grounded = Grounded.EVIDENCE_ONLY
+        yield Event(EventKind.REPLACE, answer.answer)
+
+    def _recent(self, history: list[Turn] | None) -> list[Turn]:
+        memory = self.settings.memory
+        return recent(history or [], memory.max_turns, memory.max_history_tokens)
+
+    def _llm_rewrite(self, question: str, history: list[Turn]) -> str:
+        lang = detect_language(question)
+        pdir = self.settings.prompts_dir
+        text = prompts.format_history(history, pdir, lang)
+        prompt = prompts.load_template(pdir, "rewrite", lang).format(history=text, question=question)
+        return self.llm.complete(prompt.rstrip(), max_tokens=64)
+
+    def _evidence_text(self, evidence: list[Evidence], lang: str) -> str:
+        line = self._template("evidence_line", lang)
+        lines = "\n".join(line.format(text=e.text, citation=e.citation) for e in evidence)
+        return self._template("evidence_only", lang).format(evidence=lines)
+
+    def _template(self, name: str, lang: str) -> str:
+        return prompts.load_template(self.settings.prompts_dir, name, lang).strip()
+
+    def _generate(
+        self, question: str, sources: list[Source], history: list[Turn], lang: str, temperature: float | None
+    ) -> Iterator[str]:
+        pdir = self.settings.prompts_dir
+        if self.settings.llm.context_focus:
+            terms = query_words(question)
+            sources = [replace(s, text=focus(s.text, terms)) for s in sources]
+        context = prompts.format_context(sources, self.settings.llm.context_tokens, self.llm.count_tokens)
+        if self.llm.style == "chat":
+            yield from self.llm.stream_chat(prompts.chat_messages(pdir, lang, question, context, history), temperature)
+        else:
+            prompt = prompts.completion_prompt(pdir, lang, question, context, history)
+            yield from self.llm.stream_completion(prompt, temperature)

@@ -1,0 +1,43 @@
+"""Continuing a conversation: its memory goes into the question, the new turn is stored with the whole answer.
+
+The one way the CLI (`ask --session`), the API (`"session"`) and the chat page do it, so a conversation
+started in one is continued the same way in another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from app.engine.answer import Answer, AskOptions, Event, EventKind
+from app.engine.conversations import ConversationStore
+from app.engine.memory import Turn
+from app.engine.service import AnswerService
+
+
+class Sessions:
+    def __init__(self, store: ConversationStore) -> None:
+        self.store = store
+
+    def open(self, conversation_id: str | None, kb: str, owner: str = "") -> str:
+        """The conversation to continue: this id (created when new; another owner's is refused), or a new one."""
+        if conversation_id:
+            return self.store.open(conversation_id, kb, owner).id
+        return self.store.create(kb, owner).id
+
+    def stream(
+        self, service: AnswerService, conversation_id: str, question: str, options: AskOptions, owner: str = ""
+    ) -> Iterator[Event]:
+        """The service's events; the turn is stored when the answer is done."""
+        history = self.store.turns(conversation_id, owner)
+        for event in service.stream(question, history, options):
+            if event.kind == EventKind.DONE:
+                answer: Answer = event.data
+                self.store.append(conversation_id, Turn(question, answer.answer), owner, answer.to_json())
+            yield event
+
+    def ask(
+        self, service: AnswerService, conversation_id: str, question: str, options: AskOptions, owner: str = ""
+    ) -> Answer:
+        *_, done = self.stream(service, conversation_id, question, options, owner)
+        answer: Answer = done.data
+        return answer

@@ -1,0 +1,137 @@
+"""The HTTP API beside the chat page: the same answering engine, for scripts and other tools.
+
+Every route names its knowledge base and goes through the engine's `Workspace`, so a private knowledge base
+is refused here exactly as in the page. The JSON of `/api/ask` and `/api/search` is that of
+`python -m app ask|search --json`; errors have one shape (`errors.py`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, HTTPException, UploadFile
+from pydantic import BaseModel, Field
+
+from app.engine.answer import AskOptions
+from app.engine.query import Filter
+from app.engine.sessions import Sessions
+from app.engine.workspace import Workspace
+from app.web.keys import key_guard
+from core.errors import UnknownKBError
+from core.kb import check_kb_name
+from core.settings import Settings
+from ingest.pipeline import ingest_files
+from ingest.report import FileTask, Status
+from ingest.uploads import safe_filename, stage_uploads, upload_folder
+
+API_OWNER = "api"  # conversations started through the API (`session`) belong to API callers, not page users
+
+
+class SearchRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=4000)
+    kb: str | None = None
+    k: int | None = Field(None, ge=1, le=100)
+    documents: list[str] = Field(default_factory=list, description="paths, file names or document ids")
+    types: list[str] = Field(default_factory=list, description='file types, e.g. "pdf"')
+    tags: list[str] = Field(default_factory=list, description="ingest tags")
+
+    def options(self, **more: Any) -> AskOptions:
+        where = Filter(tuple(self.documents), tuple(self.types), tuple(self.tags))
+        return AskOptions(k=self.k, where=where or None, **more)
+
+
+class AskRequest(SearchRequest):
+    session: str | None = Field(None, max_length=200, description="continue (or start) this conversation")
+    evidence_only: bool | None = None
+    use_cache: bool = True
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+    language: Literal["zh", "en"] | None = None
+
+
+class Api:
+    """The routes' behaviour; one method per route."""
+
+    def __init__(self, settings: Settings, workspace: Workspace, sessions: Sessions) -> None:
+        self.settings, self.workspace, self.sessions = settings, workspace, sessions
+
+    def kbs(self) -> dict[str, Any]:
+        return {"default": self.settings.kb, "kbs": [{"name": name} for name in self.workspace.names()]}
+
+    def documents(self, kb: str) -> dict[str, Any]:
+        return {"kb": kb, "documents": self.workspace.existing(kb).kb.listing()}
+
+    def delete_document(self, kb: str, target: str) -> dict[str, Any]:
+        """`target`: a path as listed, or a document id (all of its names go)."""
+        paths = self.workspace.existing(kb).kb.delete([target])[target]
+        if not paths:
+            raise UnknownKBError(f"not in knowledge base '{kb}': {target}")
+        return {"kb": kb, "deleted": paths}
+
+    def ingest(self, kb: str | None, files: list[UploadFile], tags: list[str]) -> dict[str, Any]:
+        if not files or len(files) > self.settings.api.max_upload_files:
+            raise HTTPException(400, f"send 1 to {self.settings.api.max_upload_files} files in the field 'files'")
+        knowledge_base = self.workspace.get(check_kb_name(kb or self.settings.kb)).kb
+        with tempfile.TemporaryDirectory(prefix="zhiku-upload-") as tmp:
+            received, refused = self._receive(files, Path(tmp))
+            folder = upload_folder(self.settings.dirs, knowledge_base.name)
+            tasks = refused + stage_uploads(folder, received, self.settings.ingest.max_file_mb)
+            batch_size = self.settings.embedding.batch_size
+            report = ingest_files(knowledge_base, tasks, self.settings.ingest, batch_size, tags=tags)
+        counts = {s.value: len(report.by_status(s)) for s in (Status.INGESTED, Status.SKIPPED, Status.FAILED)}
+        return {"kb": knowledge_base.name, **counts, "results": [asdict(r) for r in report.results]}
+
+    def _receive(self, files: list[UploadFile], folder: Path) -> tuple[list[tuple[str, Path]], list[FileTask]]:
+        """Each upload to a temporary file, copied in pieces and cut off past the size limit."""
+        limit = int(self.settings.ingest.max_file_mb * 2**20)
+        received, refused = [], []
+        for i, upload in enumerate(files):
+            name, path, size = safe_filename(upload.filename or "upload"), folder / str(i), 0
+            with path.open("wb") as out:
+                while size <= limit and (piece := upload.file.read(1 << 20)):
+                    out.write(piece)
+                    size += len(piece)
+            if size > limit:
+                mb = self.settings.ingest.max_file_mb
+                refused.append(FileTask(name, None, f"too large (more than max_file_mb {mb:g})"))
+            else:
+                received.append((name, path))
+        return received, refused
+
+    def search(self, body: SearchRequest) -> dict[str, Any]:
+        return self.workspace.existing(body.kb).search(body.question, options=body.options()).to_json(body.question)
+
+    def ask(self, body: AskRequest) -> dict[str, Any]:
+        service = self.workspace.existing(body.kb)
+        options = body.options(
+            evidence_only=body.evidence_only, use_cache=body.use_cache, temperature=body.temperature,
+            language=body.language,
+        )  # fmt: skip
+        if body.session is None:
+            return service.ask(body.question, None, options).to_json()
+        session = self.sessions.open(body.session, service.kb.name, API_OWNER)
+        answer = self.sessions.ask(service, session, body.question, options, API_OWNER)
+        return {**answer.to_json(), "session": session}
+
+
+def api_router(api: Api) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["api"], dependencies=[key_guard(api.settings)])
+    router.add_api_route("/kbs", api.kbs, methods=["GET"], summary="Knowledge bases (shared ones)")
+    router.add_api_route("/kbs/{kb}/documents", api.documents, methods=["GET"], summary="A knowledge base's files")
+    router.add_api_route(
+        "/kbs/{kb}/documents/{target:path}", api.delete_document, methods=["DELETE"],
+        summary="Delete a document by its path or id",
+    )  # fmt: skip
+
+    @router.post("/ingest", summary="Upload files into a knowledge base (created when new)")
+    def ingest(
+        files: Annotated[list[UploadFile], File()], kb: Annotated[str | None, Form()] = None,
+        tags: Annotated[list[str] | None, Form()] = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        return api.ingest(kb, files, tags or [])
+
+    router.add_api_route("/search", api.search, methods=["POST"], summary="Retrieval only")
+    router.add_api_route("/ask", api.ask, methods=["POST"], summary="Answer with sources and evidence")
+    return router

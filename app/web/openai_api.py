@@ -1,0 +1,128 @@
+"""`POST /v1/chat/completions`: any OpenAI client (Open WebUI, a LangChain `ChatOpenAI`, curl) asks a knowledge
+base as if it were a model, and gets the sources too.
+
+The knowledge base is the `model` field (or the `X-Zhiku-KB` header, which wins; "zhiku" means the default).
+The last user message is the question; earlier user/assistant pairs are the conversation's memory. The reply
+is a normal chat completion plus `sources` and `zhiku` (evidence, grounding, timings): the anchors that offer
+this endpoint drop the sources. Streamed (SSE), the sources come in the first chunk, before any token; when the
+grounding check replaces an unsupported answer by the evidence, the evidence follows as more content, and the
+last chunk's `zhiku.answer` is the answer as it stands.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.engine.answer import Answer, AskOptions, EventKind
+from app.engine.memory import Turn
+from app.engine.workspace import Workspace
+from core.errors import ZhikuError
+
+DEFAULT_MODEL = "zhiku"
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "user", "assistant", "tool", "developer"]
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        """Plain text, also from the list-of-parts form newer clients send."""
+        if isinstance(self.content, list):
+            return "".join(str(part.get("text", "")) for part in self.content if part.get("type") == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")  # OpenAI clients send many knobs that do not apply here
+
+    model: str = DEFAULT_MODEL
+    messages: list[Message] = Field(min_length=1)
+    stream: bool = False
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+
+    def question_and_history(self) -> tuple[str, list[Turn]]:
+        said = [(m.role, m.text()) for m in self.messages if m.role in ("user", "assistant")]
+        if not said or said[-1][0] != "user" or not said[-1][1].strip():
+            raise ZhikuError("the last message must be the user's question")
+        history, asked = [], None
+        for role, text in said[:-1]:
+            if role == "user":
+                asked = text
+            elif asked is not None:
+                history.append(Turn(asked, text))
+                asked = None
+        return said[-1][1].strip(), history
+
+
+def completion(answer: Answer, model: str, reply_id: str) -> dict[str, Any]:
+    message = {"role": "assistant", "content": answer.answer}
+    return {
+        "id": reply_id, "object": "chat.completion", "created": int(time.time()), "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "sources": [s.to_json() for s in answer.sources], "zhiku": extras(answer),
+    }  # fmt: skip
+
+
+def extras(answer: Answer) -> dict[str, Any]:
+    found = answer.to_json()
+    return {key: found[key] for key in ("answer", "evidence", "grounded", "flagged", "query", "cached", "timings")}
+
+
+def chunk(reply_id: str, model: str, delta: dict[str, Any], finish: str | None = None, **more: Any) -> str:
+    body = {
+        "id": reply_id, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **more,
+    }  # fmt: skip
+    return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+
+def openai_router(workspace: Workspace, guard: Any) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["openai"], dependencies=[guard])
+
+    @router.get("/models", summary="The knowledge bases, as models")
+    def models() -> dict[str, Any]:
+        names = [DEFAULT_MODEL, *workspace.names()]
+        return {"object": "list", "data": [{"id": n, "object": "model", "owned_by": "zhiku"} for n in names]}
+
+    @router.post("/chat/completions", summary="Answer from a knowledge base, OpenAI-style, with sources")
+    def chat(body: ChatRequest, x_zhiku_kb: Annotated[str | None, Header()] = None) -> Any:
+        kb = x_zhiku_kb or (None if body.model == DEFAULT_MODEL else body.model)
+        service = workspace.existing(kb)
+        question, history = body.question_and_history()
+        options = AskOptions(temperature=body.temperature)
+        reply_id, model = f"chatcmpl-{uuid.uuid4().hex}", body.model
+        if not body.stream:
+            return completion(service.ask(question, history, options), model, reply_id)
+        events = service.stream(question, history, options)
+
+        def sse() -> Iterator[str]:
+            yield chunk(reply_id, model, {"role": "assistant", "content": ""})
+            try:
+                for event in events:
+                    if event.kind == EventKind.SOURCES:
+                        yield chunk(reply_id, model, {}, sources=[s.to_json() for s in event.data.sources])
+                    elif event.kind in (EventKind.TOKEN, EventKind.REPLACE):
+                        text = event.data if event.kind == EventKind.TOKEN else "\n\n" + event.data
+                        yield chunk(reply_id, model, {"content": text})
+                    else:
+                        done: Answer = event.data
+                        sources = [s.to_json() for s in done.sources]
+                        yield chunk(reply_id, model, {}, "stop", sources=sources, zhiku=extras(done))
+            except ZhikuError as exc:  # the status line is sent already: the error travels as an event
+                yield f"data: {json.dumps({'error': {'message': str(exc), 'type': 'server_error'}})}\n\n"
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(sse(), media_type="text/event-stream")
+
+    return router

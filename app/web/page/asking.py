@@ -1,0 +1,82 @@
+"""Asking: the settings panel's choices for one question, and the streamed answer with its sources."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from app.engine.answer import Answer, AskOptions, EventKind
+from app.engine.query import Filter
+from app.web.page.context import PageContext, new_owner, plain_error
+from app.web.page.conversations import ChatHistory, Conversations
+from app.web.page.render import answer_markdown, finished_markdown
+from app.web.page.sources import Sources
+from core.errors import ZhikuError
+
+log = logging.getLogger(__name__)
+LANGUAGES = ("auto", "zh", "en")
+
+
+def options(
+    top_k: float | None, evidence_only: bool | None, temperature: float | None, language: str | None,
+    restrict: list[str] | None,
+) -> AskOptions:  # fmt: skip
+    """The settings panel's choices for one question; an unset control keeps the configured value."""
+    return AskOptions(
+        k=int(top_k) if top_k else None,
+        evidence_only=evidence_only,
+        temperature=temperature,
+        language=language if language in ("zh", "en") else None,
+        where=Filter(documents=tuple(restrict)) if restrict else None,
+    )
+
+
+class Asking:
+    def __init__(self, ctx: PageContext, conversations: Conversations, sources: Sources) -> None:
+        self.ctx, self.conversations, self.sources = ctx, conversations, sources
+
+    def respond(
+        self, message: str, chat: ChatHistory, conversation_id: str, owner: str,
+        top_k: float | None = None, evidence_only: bool | None = None, temperature: float | None = None,
+        language: str | None = None, restrict: list[str] | None = None, kb: str = "",
+        request: gr.Request | None = None,
+    ) -> Iterator[tuple[Any, ...]]:  # fmt: skip
+        """Streams the answer; the turn is stored with its sources once done, and the list shows it."""
+        message = (message or "").strip()
+        owner = self.ctx.who(owner, request) or new_owner()  # an API client has no browser storage: one per session
+        if not message:
+            yield chat, conversation_id, owner, "", gr.skip(), gr.skip(), gr.skip()
+            return
+        labels = self.ctx.labels
+        chat = [*chat, {"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
+        text, sources, query = "", [], message
+        try:
+            service = self.ctx.service(kb, request)
+            sessions = self.ctx.sessions
+            conversation_id = sessions.open(conversation_id, service.kb.name, owner)
+            asked = options(top_k, evidence_only, temperature, language, restrict)
+            for event in sessions.stream(service, conversation_id, message, asked, owner):
+                if event.kind == EventKind.SOURCES:
+                    sources, query = event.data.sources, event.data.query
+                elif event.kind == EventKind.TOKEN:
+                    text += event.data
+                elif event.kind == EventKind.REPLACE:
+                    text = event.data
+                else:
+                    done: Answer = event.data
+                    detail = done.to_json()
+                    chat[-1]["content"] = finished_markdown(done, labels)
+                    listed = self.conversations.listing(owner, conversation_id, kb)
+                    yield chat, conversation_id, owner, "", listed, self.sources.choices(detail), detail
+                    return
+                chat[-1]["content"] = answer_markdown(text, sources, labels, query, None)
+                yield chat, conversation_id, owner, "", gr.skip(), gr.skip(), gr.skip()
+        except Exception as exc:  # in words, never a traceback; the passages found so far stay readable
+            if not isinstance(exc, ZhikuError):
+                log.exception("answering %r failed", message)
+            shown = answer_markdown("", sources, labels, query, None) if sources else ""
+            chat[-1]["content"] = self.ctx.error(plain_error(exc)) + shown
+            yield chat, conversation_id, owner, "", gr.skip(), gr.skip(), gr.skip()

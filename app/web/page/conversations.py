@@ -1,0 +1,92 @@
+"""The conversation list: start, open, rename, delete and export. Conversations are persisted per owner, so
+memory follows the conversation, not the browser tab."""
+
+from __future__ import annotations
+
+import html
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from app.engine.answer import Answer
+from app.engine.conversations import Entry
+from app.web.page.context import PageContext, new_owner
+from app.web.page.export import conversation_markdown
+from app.web.page.render import finished_markdown
+from app.web.page.sources import Sources
+from ingest.uploads import safe_filename
+
+ChatHistory = list[dict[str, Any]]
+
+
+class Conversations:
+    def __init__(self, ctx: PageContext, sources: Sources) -> None:
+        self.ctx, self.sources = ctx, sources
+        self.store = ctx.sessions.store
+
+    def listing(self, owner: str, selected: str, kb: str) -> gr.Radio:
+        found = self.store.list(owner, kb=kb or self.ctx.settings.kb) if owner else []
+        choices = [(c.title or self.ctx.labels["untitled"], c.id) for c in found]
+        return gr.Radio(choices=choices, value=selected or None)
+
+    def start(
+        self, remembered: str | None, kb: str, request: gr.Request | None = None
+    ) -> tuple[str, str, gr.Radio, gr.Dropdown]:
+        """Page load: this browser's owner id (kept in its localStorage), or the signed-in user; their
+        conversations and the knowledge bases they may open."""
+        remembered = remembered or new_owner()
+        owner = self.ctx.who(remembered, request)
+        return remembered, owner, self.listing(owner, "", kb), self.ctx.kb_choices(kb, request)
+
+    def open(
+        self, conversation_id: str | None, owner: str, request: gr.Request | None = None
+    ) -> tuple[ChatHistory, str, Any, Any]:
+        if not conversation_id:
+            return [], "", self.sources.choices(None), None
+        owner = self.ctx.who(owner, request)
+        chat: ChatHistory = []
+        last: dict[str, Any] | None = None
+        for entry in self.store.entries(conversation_id, owner):
+            chat += [{"role": "user", "content": entry.question}, {"role": "assistant", "content": self._shown(entry)}]
+            last = entry.detail or None
+        return chat, conversation_id, self.sources.choices(last), last
+
+    def _shown(self, entry: Entry) -> str:
+        if not entry.detail:
+            return html.escape(entry.answer)
+        return finished_markdown(Answer.from_json(entry.detail), self.ctx.labels)
+
+    def new(
+        self, owner: str, kb: str, request: gr.Request | None = None
+    ) -> tuple[ChatHistory, str, str, gr.Radio, Any, None]:
+        owner = self.ctx.who(owner, request)
+        return [], "", "", self.listing(owner, "", kb), self.sources.choices(None), None
+
+    def rename(
+        self, conversation_id: str, title: str, owner: str, kb: str, request: gr.Request | None = None
+    ) -> tuple[str, gr.Radio]:
+        owner = self.ctx.who(owner, request)
+        if conversation_id and title.strip():
+            self.store.rename(conversation_id, title.strip(), owner)
+        return "", self.listing(owner, conversation_id, kb)
+
+    def delete(
+        self, conversation_id: str, owner: str, kb: str, request: gr.Request | None = None
+    ) -> tuple[ChatHistory, str, gr.Radio]:
+        owner = self.ctx.who(owner, request)
+        if conversation_id:
+            self.store.delete(conversation_id, owner)
+        return [], "", self.listing(owner, "", kb)
+
+    def export(self, conversation_id: str, owner: str, request: gr.Request | None = None) -> str | None:
+        """A Markdown file of the conversation, in a fresh temporary folder (Gradio serves files from there)."""
+        owner = self.ctx.who(owner, request)
+        conversation = self.store.get(conversation_id, owner) if conversation_id else None
+        if conversation is None:
+            return None
+        text = conversation_markdown(conversation, self.store.entries(conversation.id, owner), self.ctx.labels)
+        path = Path(tempfile.mkdtemp(prefix="zhiku-export-")) / safe_filename(f"{conversation.title or 'chat'}.md")
+        path.write_text(text, encoding="utf-8")
+        return str(path)

@@ -1,0 +1,161 @@
+"""The chat page's layout and its wiring: which component triggers which handler.
+
+Three columns (knowledge bases and conversations with the settings; the chat and the cited page; the documents
+panel) and the documents table under them. Every event that a test or a script drives has an `api_name`.
+"""
+
+from __future__ import annotations
+
+import html
+from types import SimpleNamespace
+
+import gradio as gr
+
+from app.engine.sessions import Sessions
+from app.engine.workspace import Workspace
+from app.web.page.asking import LANGUAGES, Asking
+from app.web.page.context import PageContext, browser_secret
+from app.web.page.conversations import Conversations
+from app.web.page.documents import Documents
+from app.web.page.kbs import KnowledgeBases
+from app.web.page.sources import Sources
+from core.settings import Settings
+
+
+class Handlers:
+    """One object per panel, over one context."""
+
+    def __init__(self, ctx: PageContext) -> None:
+        self.sources = Sources(ctx)
+        self.documents = Documents(ctx)
+        self.conversations = Conversations(ctx, self.sources)
+        self.asking = Asking(ctx, self.conversations, self.sources)
+        self.kbs = KnowledgeBases(ctx, self.conversations, self.sources, self.documents)
+
+
+def build_page(
+    settings: Settings, workspace: Workspace, sessions: Sessions, language: str, other_language_url: str
+) -> gr.Blocks:
+    ctx = PageContext(settings, workspace, sessions, language)
+    handlers = Handlers(ctx)
+    labels = ctx.labels
+    with gr.Blocks(title=labels["title"]) as page:
+        ui = SimpleNamespace()
+        with gr.Row():
+            ui.header = gr.Markdown(handlers.kbs.header(settings.kb), elem_id="header")
+            gr.HTML(  # the same tab: Markdown links open a new one
+                f'<a href="{html.escape(other_language_url)}" target="_self" id="switch-language">'
+                f"{html.escape(labels['other_language'])}</a>",
+                elem_id="language",
+            )
+        ui.remembered = gr.BrowserState("", storage_key="zhiku-owner", secret=browser_secret(settings.dirs))
+        ui.owner, ui.conversation, ui.last_answer = gr.State(""), gr.State(""), gr.State(None)
+        ui.kb = gr.State(settings.kb)
+        with gr.Row():
+            _side_column(ui, ctx)
+            _chat_column(ui, labels)
+            _documents_column(ui, labels)
+        # Full width: four columns in the side column showed only the file name on a narrow screen.
+        ui.docs = gr.Dataframe(
+            headers=labels["doc_columns"].split("|"), label=labels["documents"], interactive=False,
+            elem_id="documents", wrap=True, column_widths=["55%", "12%", "13%", "20%"],
+        )  # fmt: skip
+        _wire(ui, handlers, page)
+    return page
+
+
+def _side_column(ui: SimpleNamespace, ctx: PageContext) -> None:
+    labels, s = ctx.labels, ctx.settings
+    with gr.Column(scale=1, min_width=220):
+        ui.kb_pick = gr.Dropdown(label=labels["kb"], choices=ctx.workspace.names(), value=s.kb, elem_id="kb")
+        with gr.Row():
+            ui.kb_name = gr.Textbox(placeholder=labels["new_kb"], show_label=False, elem_id="kb-name", scale=3)
+            ui.kb_create = gr.Button(labels["create_kb"], size="sm", elem_id="kb-create", scale=2)
+        ui.kb_private = gr.Checkbox(  # only signed-in users own knowledge bases
+            False, label=labels["private_kb"], elem_id="kb-private", visible=s.auth.enabled
+        )
+        ui.kb_status = gr.Markdown(elem_id="kb-status")
+        ui.new_chat = gr.Button(labels["new_chat"], elem_id="new-chat")
+        ui.conversations = gr.Radio(label=labels["conversations"], choices=[], elem_id="conversations")
+        ui.title = gr.Textbox(placeholder=labels["rename_hint"], show_label=False, elem_id="rename-title")
+        with gr.Row():
+            ui.rename = gr.Button(labels["rename"], size="sm", elem_id="rename")
+            ui.delete = gr.Button(labels["delete"], size="sm", variant="stop", elem_id="delete-chat")
+        ui.export = gr.DownloadButton(labels["export"], size="sm", elem_id="export")
+        with gr.Accordion(labels["settings"], open=False, elem_id="settings"):
+            ui.top_k = gr.Slider(1, 20, value=s.retrieval.top_k, step=1, label=labels["top_k"], elem_id="top-k")
+            ui.evidence_only = gr.Checkbox(
+                value=s.answer.evidence_only, label=labels["evidence_only_mode"], elem_id="evidence-only"
+            )
+            ui.temperature = gr.Slider(
+                0.0, 1.5, value=s.llm.temperature, step=0.1, label=labels["temperature"], elem_id="temperature"
+            )
+            ui.language = gr.Radio(
+                [(labels[f"lang_{code}"], code) for code in LANGUAGES], value="auto",
+                label=labels["answer_language"], elem_id="answer-language",
+            )  # fmt: skip
+
+
+def _chat_column(ui: SimpleNamespace, labels: dict[str, str]) -> None:
+    with gr.Column(scale=3):
+        ui.chatbot = gr.Chatbot(height=520, elem_id="chat", label=labels["title"])
+        with gr.Row():
+            ui.box = gr.Textbox(placeholder=labels["placeholder"], show_label=False, scale=5, elem_id="question")
+            ui.send = gr.Button(labels["send"], variant="primary", scale=1, elem_id="send")
+        ui.source_pick = gr.Dropdown(label=labels["open_source"], choices=[], elem_id="source-pick")
+        with gr.Row():
+            ui.page_image = gr.Image(
+                label=labels["page"], type="pil", interactive=False, elem_id="page-image", height=520
+            )
+            ui.passage = gr.HTML(elem_id="passage")
+
+
+def _documents_column(ui: SimpleNamespace, labels: dict[str, str]) -> None:
+    with gr.Column(scale=1, min_width=260):
+        ui.files = gr.File(label=labels["upload"], file_count="multiple", elem_id="upload")
+        ui.upload_status = gr.Markdown(elem_id="upload-status")
+        ui.doc_pick = gr.Dropdown(label=labels["document"], choices=[], elem_id="doc-pick")
+        with gr.Row():
+            ui.delete_doc = gr.Button(labels["delete_document"], size="sm", variant="stop", elem_id="delete-doc")
+            ui.reingest = gr.Button(labels["reingest"], size="sm", elem_id="reingest-doc")
+        ui.restrict = gr.Dropdown(label=labels["restrict"], choices=[], multiselect=True, elem_id="restrict")
+
+
+def _wire(ui: SimpleNamespace, h: Handlers, page: gr.Blocks) -> None:
+    listed_docs = [ui.docs, ui.doc_pick, ui.restrict]
+    started = [ui.remembered, ui.owner, ui.conversations, ui.kb_pick]
+    page.load(h.conversations.start, [ui.remembered, ui.kb], started, api_visibility="private")
+    page.load(h.documents.documents, [ui.kb], listed_docs, api_name="documents")
+    switched = [
+        ui.kb, ui.kb_status, ui.kb_pick, ui.kb_name, ui.header,
+        ui.chatbot, ui.conversation, ui.conversations, ui.source_pick, ui.last_answer, *listed_docs,
+    ]  # fmt: skip
+    ui.kb_pick.input(h.kbs.open, [ui.kb_pick, ui.owner, ui.kb, ui.kb_private], switched, api_name="open_kb")
+    ui.kb_create.click(h.kbs.open, [ui.kb_name, ui.owner, ui.kb, ui.kb_private], switched, api_name="create_kb")
+    ui.kb_name.submit(h.kbs.open, [ui.kb_name, ui.owner, ui.kb, ui.kb_private], switched, api_visibility="private")
+    settings = [ui.top_k, ui.evidence_only, ui.temperature, ui.language, ui.restrict]
+    ask_in = [ui.box, ui.chatbot, ui.conversation, ui.owner, *settings, ui.kb]
+    asked = [ui.chatbot, ui.conversation, ui.owner, ui.box, ui.conversations, ui.source_pick, ui.last_answer]
+    ui.send.click(h.asking.respond, ask_in, asked, api_name="chat")
+    ui.box.submit(h.asking.respond, ask_in, asked, api_visibility="private")
+    fresh = [ui.chatbot, ui.conversation, ui.box, ui.conversations, ui.source_pick, ui.last_answer]
+    ui.new_chat.click(h.conversations.new, [ui.owner, ui.kb], fresh, api_name="new_chat")
+    opened = [ui.chatbot, ui.conversation, ui.source_pick, ui.last_answer]
+    ui.conversations.input(h.conversations.open, [ui.conversations, ui.owner], opened, api_name="open_conversation")
+    this_chat = [ui.conversation, ui.owner, ui.kb]
+    ui.rename.click(
+        h.conversations.rename,
+        [ui.conversation, ui.title, ui.owner, ui.kb],
+        [ui.title, ui.conversations],
+        api_name="rename",
+    )
+    ui.delete.click(
+        h.conversations.delete, this_chat, [ui.chatbot, ui.conversation, ui.conversations], api_name="delete"
+    )
+    ui.export.click(h.conversations.export, [ui.conversation, ui.owner], [ui.export], api_name="export")
+    picked = [ui.source_pick, ui.last_answer, ui.kb]
+    ui.source_pick.input(h.sources.show, picked, [ui.page_image, ui.passage], api_name="source")
+    documents_out = [ui.upload_status, *listed_docs]
+    ui.files.upload(h.documents.upload, [ui.files, ui.kb], documents_out, api_name="upload")
+    ui.delete_doc.click(h.documents.delete, [ui.doc_pick, ui.kb], documents_out, api_name="delete_doc")
+    ui.reingest.click(h.documents.reingest, [ui.doc_pick, ui.kb], documents_out, api_name="reingest")

@@ -1,0 +1,79 @@
+"""The web service: one FastAPI application with the API routes and the chat page mounted once per interface
+language.
+
+The configured language is served at `/`, the other at `/zh` or `/en`, and each page links to the other:
+switching is a link, and both pages share the answering engine, the conversations and the browser's owner id.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: nothing leaves 127.0.0.1
+
+import gradio as gr
+import uvicorn
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app.engine.conversations import ConversationStore
+from app.engine.sessions import Sessions
+from app.engine.workspace import Workspace
+from app.web.api import Api, api_router
+from app.web.auth import Authenticator
+from app.web.errors import install_error_handlers
+from app.web.keys import key_guard
+from app.web.openai_api import openai_router
+from app.web.page import build_page
+from app.web.page.labels import LABELS
+from core.settings import Settings
+from ingest.report import Status
+
+
+def page_paths(default: str) -> dict[str, str]:
+    """Interface language -> where its page is served; the configured one at the root."""
+    return {lang: "/" if lang == default else f"/{lang}" for lang in LABELS}
+
+
+def install_api(app: FastAPI, settings: Settings, workspace: Workspace, sessions: Sessions) -> None:
+    """The routes, the key check, CORS (closed unless origins are configured) and the error mapping."""
+    app.include_router(api_router(Api(settings, workspace, sessions)))
+    app.include_router(openai_router(workspace, key_guard(settings)))
+    if settings.api.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.api.cors_origins, allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type"],
+        )  # fmt: skip
+    install_error_handlers(app)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    workspace = Workspace(settings)
+    report = workspace.ensure_sample()
+    kb = workspace.get().kb
+    if report is not None:
+        print(f"sample knowledge base: {len(report.by_status(Status.INGESTED))} documents ingested into '{kb.name}'")
+    sessions = Sessions(ConversationStore.in_data_dir(settings.data_dir))
+    app = FastAPI(title="Zhiku", docs_url=None, redoc_url=None)
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "kb": kb.name}
+
+    auth = Authenticator(settings.auth) if settings.auth.enabled else None
+    install_api(app, settings, workspace, sessions)  # before the page: a mount at "/" takes every path
+    paths = page_paths(settings.server.ui_language)
+    # The root page last: a mount at "/" would shadow every path mounted after it.
+    for lang in sorted(paths, key=lambda code: paths[code] == "/"):
+        other = next(p.rstrip("/") + "/" for code, p in paths.items() if code != lang)
+        blocks = build_page(settings, workspace, sessions, lang, other_language_url=other)
+        blocks.queue(default_concurrency_limit=1)
+        gr.mount_gradio_app(app, blocks, path=paths[lang], footer_links=[], auth=auth)
+    return app
+
+
+def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
+    host = host or settings.server.host
+    port = port or settings.server.port
+    print(f"Zhiku: http://{host}:{port}/")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")

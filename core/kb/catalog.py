@@ -1,0 +1,63 @@
+"""The knowledge bases of a data dir: their names, which exist, and who owns them (read without opening Chroma)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from core.datadir import DataDir
+from core.errors import ZhikuError
+from core.kb.manifest import Manifest
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,60}[A-Za-z0-9]$|^[A-Za-z0-9]$")
+_FORBIDDEN_IN_NAME = set('/\\:*?"<>|')
+
+
+def collection_name(kb: str) -> str:
+    """Chroma allows only [A-Za-z0-9._-] names; a KB may be called "工艺卡", so such names are hashed."""
+    if not kb.strip():
+        raise ZhikuError("a knowledge base name cannot be empty")
+    if _SAFE_NAME.match(kb):
+        return f"kb-{kb}"
+    return "kb-" + hashlib.sha256(kb.encode("utf-8")).hexdigest()[:24]
+
+
+def check_kb_name(name: str) -> str:
+    """A new knowledge base's name: any language, but no path characters (it names the upload folder)."""
+    name = name.strip()
+    if not name or len(name) > 64 or any(c in _FORBIDDEN_IN_NAME or ord(c) < 32 for c in name) or name[0] == ".":
+        raise ZhikuError(f'{name!r} cannot name a knowledge base: 1–64 characters, no / \\ : * ? " < > |')
+    return name
+
+
+@dataclass(frozen=True)
+class KBInfo:
+    """Who a knowledge base belongs to. `owner` is "" for one made without sign-in (the CLI, sign-in off):
+    shared. A private one is for its owner only; the answering engine enforces it (app/engine/workspace.py)."""
+
+    name: str
+    owner: str = ""
+    private: bool = False
+
+
+def read_info(manifest: Manifest, fallback: str) -> KBInfo:
+    name, owner = manifest.get_meta("name") or fallback, manifest.get_meta("owner")
+    return KBInfo(name, owner, manifest.get_meta("private") == "1")
+
+
+def kb_exists(data_dir: DataDir, kb: str) -> bool:
+    """Without opening anything: reads must not create a knowledge base, nor open every manifest to find one."""
+    return data_dir.manifest(collection_name(kb)).is_file()
+
+
+def knowledge_bases(data_dir: DataDir) -> list[KBInfo]:
+    """The knowledge bases in a data dir, by name (one manifest each)."""
+    found = []
+    for path in sorted(data_dir.manifests.glob("kb-*.sqlite3")):
+        manifest = Manifest(path)
+        try:
+            found.append(read_info(manifest, path.stem.removeprefix("kb-")))
+        finally:
+            manifest.close()
+    return sorted(found, key=lambda info: info.name)

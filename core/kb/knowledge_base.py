@@ -1,0 +1,350 @@
+"""A knowledge base: its documents' lifecycle over three stores kept in step.
+
+- the manifest (SQLite): documents, the files that name them, tags, near-duplicates not stored;
+- the vectors (Chroma, `core/kb/vectors.py`): the chunks and their embeddings;
+- the keyword index (SQLite FTS5, `core/kb/lexical.py`): the chunks' words, mirroring Chroma chunk for chunk.
+
+Every change goes through here, under one writer lock per knowledge base, in an order a kill at any moment
+can be finished from (`recover`). Ingestion decides *what* to store; this class decides *how*, so no other
+module writes the manifest, Chroma or the keyword index.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.datadir import DataDir
+from core.documents import Chunk, Source, chunk_id, doc_id_of, embedding_text, keyword_text
+from core.embeddings import Embedder, make_embedder
+from core.errors import ZhikuError
+from core.kb.catalog import KBInfo, collection_name, read_info
+from core.kb.lexical import Hit, LexicalIndex
+from core.kb.manifest import DocStatus, FileEntry, FileStatus, Manifest
+from core.kb.vectors import VectorStore, mismatch
+from core.settings import Settings, VectorStoreSettings
+from core.tokens import index_text
+
+_TWIN_BATCH = 64  # near-duplicates re-embedded per call when their twin's document goes
+
+
+class KnowledgeBase:
+    def __init__(
+        self, data_dir: Path, kb: str, embedder: Embedder, *, check_model: bool = True,
+        store: VectorStoreSettings | None = None,
+    ) -> None:  # fmt: skip
+        """`check_model=False` only for `reindex`, which exists to change the model. `store`: where the
+        vectors live (default: embedded Chroma in the data dir); the manifest and keyword index stay there."""
+        self.name = kb
+        self.dirs = DataDir(data_dir)
+        self.embedder = embedder
+        self.manifest = Manifest(self.dirs.manifest(collection_name(kb)))
+        built_with = self.manifest.get_meta("embedding_model")
+        if check_model and built_with and built_with != embedder.name:
+            raise mismatch(kb, built_with, embedder.name)
+        if self.manifest.get_meta("name") != kb:
+            self.manifest.set_meta("name", kb)  # listed by its own name: the file's is hashed for "工艺卡"
+        collection = self.manifest.get_meta("collection") or collection_name(kb)
+        self.vectors = VectorStore(kb, embedder.name, collection, self.dirs, store or VectorStoreSettings())
+
+    # -- who owns it -----------------------------------------------------------------------------------
+    def info(self) -> KBInfo:
+        return read_info(self.manifest, self.name)
+
+    def claim(self, owner: str, private: bool) -> KBInfo:
+        """The first user to create a knowledge base owns it; an owned one keeps its owner and privacy."""
+        with self.manifest.transaction():
+            if not self.manifest.get_meta("owner"):
+                self.manifest.set_meta("owner", owner)
+                self.manifest.set_meta("private", "1" if private else "")
+        return self.info()
+
+    # -- reading ---------------------------------------------------------------------------------------
+    @cached_property
+    def lexical(self) -> LexicalIndex:
+        """The keyword index; a knowledge base from before it existed is indexed once."""
+        index = LexicalIndex(self.dirs.keywords(collection_name(self.name)))
+        if index.get_meta("complete") != "1":
+            if self.manifest.document_count() and self.vectors.may_hold_vectors:
+                for batch in self.vectors.walk(["documents", "metadatas"]):
+                    index.add(lexical_rows(batch["ids"], batch["documents"], batch["metadatas"]))
+            index.set_meta("complete", "1")
+        return index
+
+    @property
+    def version(self) -> str:
+        """Changes whenever the contents may have: answers cached for an older version are not reused."""
+        return self.manifest.get_meta("version")
+
+    def _nothing_stored(self) -> bool:
+        return not self.manifest.document_count() and not self.vectors.may_hold_vectors
+
+    def count(self) -> int:
+        """Chunks stored."""
+        return 0 if self._nothing_stored() else self.vectors.count()
+
+    def document_count(self) -> int:
+        return self.manifest.document_count()
+
+    def chunk_ids(self) -> set[str]:
+        return self.vectors.ids() if self.vectors.may_hold_vectors else set()
+
+    def query(self, vector: np.ndarray, k: int, doc_ids: Sequence[str] | None = None) -> list[Source]:
+        """Nearest chunks by cosine, best first; `doc_ids` restricts the search to those documents."""
+        # Not `count()`: asking Chroma for its size is one more round trip on every question, and an empty
+        # collection answers a query with nothing anyway.
+        if self._nothing_stored() or (doc_ids is not None and not doc_ids):
+            return []
+        return self.vectors.query(vector, k, doc_ids)
+
+    def keyword_search(self, words: Sequence[str], k: int, doc_ids: Sequence[str] | None = None) -> list[Hit]:
+        return self.lexical.search(words, k, doc_ids)
+
+    def fetch(self, chunk_ids: Sequence[str], vector: np.ndarray) -> list[Source]:
+        return self.vectors.fetch(chunk_ids, vector)
+
+    def stored_words(self, chunk_ids: Sequence[str]) -> dict[str, str]:
+        """The words the keyword index stored for these chunks: reranking reuses them instead of jieba."""
+        return self.lexical.words_of(chunk_ids)
+
+    def doc_ids_matching(self, documents: Sequence[str], file_types: Sequence[str], tags: Sequence[str]) -> list[str]:
+        return self.manifest.doc_ids_matching(documents, file_types, tags)
+
+    def also_in(self, src: Source) -> tuple[str, ...]:
+        """Other files holding this passage: copies of its document, and documents whose near-duplicate of
+        it (or of a chunk joined to it) was not stored."""
+        paths = self.manifest.paths_of(src.doc_id) + self.manifest.twin_paths((src.chunk_id, *src.joined))
+        return tuple(dict.fromkeys(p for p in paths if p != src.source))
+
+    def file(self, path: str) -> FileEntry | None:
+        return self.manifest.file(path)
+
+    def files(self) -> list[FileEntry]:
+        return self.manifest.files()
+
+    def paths_of(self, doc_id: str) -> list[str]:
+        return self.manifest.paths_of(doc_id)
+
+    def has_ready(self, doc_id: str | None) -> bool:
+        """The document is stored whole, by this KB's embedding model."""
+        return self.manifest.is_ready(doc_id, self.embedder.name)
+
+    def names_of(self, target: str) -> list[str]:
+        """A path as `list` shows it, or a document id (all of its names): what `delete` removes."""
+        return [target] if self.manifest.file(target) else self.manifest.paths_of(target)
+
+    def listing(self) -> list[dict[str, Any]]:
+        """Every file with its document's figures and tags: `ingest list --json` and `GET .../documents`."""
+        tags = self.manifest.tags_of
+        return [{**asdict(f), "tags": tags(f.doc_id) if f.doc_id else []} for f in self.manifest.files()]
+
+    # -- writing: one writer at a time -----------------------------------------------------------------
+    @contextmanager
+    def writing(self) -> Iterator[KnowledgeBase]:
+        """One writer per knowledge base at a time; unfinished work of a killed writer is undone first."""
+        lock_path = self.manifest.path.with_suffix(".lock")
+        with lock_path.open("w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ZhikuError(f"another ingestion into knowledge base {self.name!r} is running") from None
+            self._refuse_legacy()
+            if not self.manifest.get_meta("collection"):
+                self.manifest.set_meta("collection", self.vectors.name)
+                self.manifest.set_meta("embedding_model", self.embedder.name)
+            self._new_version()  # on entry too: a writer killed half-way has changed the contents
+            try:
+                self.recover()
+                yield self
+            finally:
+                self._new_version()
+
+    def _new_version(self) -> None:
+        self.manifest.set_meta("version", uuid.uuid4().hex)
+
+    def _refuse_legacy(self) -> None:
+        """Zhiku 0.1 kept no manifest; writing new ids beside its chunks would duplicate every document."""
+        if not self.manifest.get_meta("collection") and self.vectors.may_hold_vectors and self.vectors.count():
+            raise ZhikuError(
+                f"knowledge base {self.name!r} was built by an older Zhiku without a manifest: "
+                f"ingest into a new --kb, or delete {self.dirs.root} and ingest again"
+            )
+
+    def recover(self) -> int:
+        """Finish removing documents a killed run left half-written or half-deleted; returns how many."""
+        unfinished = self.manifest.unfinished()
+        for doc in unfinished:
+            self.delete_document(doc["doc_id"])
+        return len(unfinished)
+
+    def add(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Chunks into Chroma and the keyword index together."""
+        if not chunks:
+            return
+        self.vectors.add(chunks, vectors)
+        self.lexical.add((c.id, c.doc_id, c.words or index_text(c.keyword_text())) for c in chunks)
+
+    def nearest(self, vectors: np.ndarray) -> list[tuple[str, float]]:
+        return self.vectors.nearest(vectors)
+
+    def begin_document(self, doc_id: str, sha256: str, n_chunks: int, pages: int, replacing: str) -> None:
+        """Marked `writing` before its first chunk is stored. The document `replacing` named until now goes
+        first when no other file names it, so its chunks are not taken for near-duplicates of the new ones."""
+        entry = self.manifest.file(replacing)
+        self.manifest.begin_document(doc_id, sha256, n_chunks, pages, self.embedder.name)
+        if entry and entry.doc_id and entry.doc_id != doc_id and self.manifest.paths_of(entry.doc_id) == [replacing]:
+            self.delete_document(entry.doc_id)
+
+    def drop_twin(self, chunk: Chunk, kept_id: str) -> None:
+        """A near-duplicate of stored chunk `kept_id` is not stored; kept to be restored if its twin goes."""
+        self.manifest.add_dropped(chunk.id, chunk.doc_id, kept_id, chunk.text, chunk.metadata())
+
+    def finish_document(self, doc_id: str, n_stored: int, path: str, size: int, mtime_ns: int, tags: list[str]) -> None:
+        """Ready, and named by `path`, in one transaction."""
+        with self.manifest.transaction():
+            self.manifest.finish_document(doc_id, n_stored)
+            self.name_file(path, doc_id, size, mtime_ns, tags)
+
+    def name_file(self, path: str, doc_id: str, size: int, mtime_ns: int, tags: list[str]) -> None:
+        """`path` now names the stored document `doc_id`; the document it named before is released."""
+        entry = self.manifest.file(path)
+        self.manifest.record_file(path, doc_id, size, mtime_ns, FileStatus.INGESTED)
+        self.manifest.add_tags(doc_id, tags)
+        if entry and entry.doc_id and entry.doc_id != doc_id:
+            self.release(entry.doc_id)
+
+    def tag(self, doc_id: str, tags: list[str]) -> None:
+        self.manifest.add_tags(doc_id, tags)
+
+    def record_failure(self, path: str, error: str, size: int = 0, mtime_ns: int = 0) -> None:
+        """The failure is recorded; an older version of the file, if any, stays searchable."""
+        entry = self.manifest.file(path)
+        self.manifest.record_file(path, entry.doc_id if entry else None, size, mtime_ns, FileStatus.FAILED, error)
+
+    def delete(self, targets: Sequence[str]) -> dict[str, list[str]]:
+        """Each target (a path as listed, or a document id: all of its names) -> the paths removed; an empty
+        list for a target the knowledge base does not hold. Under the writer lock."""
+        removed: dict[str, list[str]] = {}
+        with self.writing():
+            for target in targets:
+                removed[target] = self.names_of(target)
+                for path in removed[target]:
+                    self.forget_file(path)
+        return removed
+
+    def forget_file(self, path: str) -> None:
+        """Remove one name; its document goes too when no other name has the same content."""
+        entry = self.manifest.file(path)
+        self.manifest.forget_file(path)
+        if entry is not None and entry.doc_id is not None:
+            self.release(entry.doc_id)
+
+    def release(self, doc_id: str) -> None:
+        """A name of `doc_id` is gone: delete the document if it has no other name, else cite the remaining one."""
+        remaining = self.manifest.paths_of(doc_id)
+        if not remaining:
+            self.delete_document(doc_id)
+        else:
+            self.vectors.set_source(self._chunk_ids(doc_id), remaining[0])
+
+    def _chunk_ids(self, doc_id: str) -> list[str]:
+        doc = self.manifest.document(doc_id)
+        return [chunk_id(doc_id, i) for i in range(int(doc["n_chunks"]) if doc else 0)]
+
+    def delete_document(self, doc_id: str) -> None:
+        """Marked first, then chunks by id, then the row: a kill at any point is finished by `recover`."""
+        if self.manifest.document(doc_id) is None:
+            return
+        self.manifest.mark_deleting(doc_id)
+        self.vectors.delete(self._chunk_ids(doc_id))
+        self.lexical.delete_document(doc_id)
+        self._restore_twins(doc_id)
+        self.manifest.remove_document(doc_id)
+
+    def _restore_twins(self, doc_id: str) -> None:
+        """Near-duplicates of other documents were skipped because this one held their twin: store them now."""
+        twins = self.manifest.dropped_twins_of(doc_id)
+        for start in range(0, len(twins), _TWIN_BATCH):
+            batch = twins[start : start + _TWIN_BATCH]
+            ids, texts, metas = [t.chunk_id for t in batch], [t.text for t in batch], [t.metadata for t in batch]
+            vectors = self.embedder.embed_documents(
+                [embedding_text(t.text, t.metadata.get("heading", "")) for t in batch]
+            )
+            self.vectors.upsert(ids, texts, metas, vectors)
+            self.lexical.add(lexical_rows(ids, texts, metas))
+            self.manifest.restored(ids)
+
+    # -- maintenance -----------------------------------------------------------------------------------
+    def check(self) -> list[str]:
+        """Problems where the manifest and Chroma disagree; empty when they agree exactly."""
+        problems = []
+        expected: set[str] = set()
+        for doc in self.manifest.documents():
+            if doc["status"] != DocStatus.READY:
+                problems.append(f"document {doc['doc_id']} is {doc['status']} (run ingest again to finish it)")
+            expected |= {chunk_id(doc["doc_id"], i) for i in range(doc["n_chunks"])}
+        dropped = self.manifest.count_dropped()
+        stored = self.chunk_ids()
+        if extra := stored - expected:
+            problems.append(f"{len(extra)} chunks in Chroma belong to no document, e.g. {sorted(extra)[:3]}")
+        ready = [d for d in self.manifest.documents() if d["status"] == DocStatus.READY]
+        ready_stored = sum(d["n_stored"] for d in ready)
+        if len(stored & expected) != ready_stored:
+            problems.append(f"manifest counts {ready_stored} stored chunks, Chroma holds {len(stored & expected)}")
+        if stored and self.lexical.chunk_ids() != stored:
+            problems.append(f"keyword index holds {self.lexical.count()} chunks, Chroma {len(stored)}")
+        if len(expected) and dropped > len(expected):
+            problems.append(f"{dropped} dropped near-duplicates for {len(expected)} chunk ids")
+        return problems
+
+    def reindex(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Re-embed every stored chunk with the configured model into a new collection, then switch to it.
+
+        The old collection stays readable until the switch, so a crash leaves the KB as it was.
+        """
+        old_name, model = self.vectors.name, self.embedder.name
+        old = self.vectors.client.get_collection(old_name) if old_name in self.vectors.collection_names() else None
+        new_name = "kb-" + hashlib.sha256(f"{self.name}\0{model}\0{old_name}".encode()).hexdigest()[:24]
+        if new_name == old_name:
+            new_name = new_name[:-1] + ("0" if new_name[-1] != "0" else "1")
+        self.vectors.drop(new_name)
+        new = self.vectors.open_collection(new_name, model)
+        total, done = (old.count() if old is not None else 0), 0
+        for batch in self.vectors.walk(["documents", "metadatas"], old) if old is not None else []:
+            pairs = zip(batch["documents"], batch["metadatas"], strict=True)
+            vectors = self.embedder.embed_documents([embedding_text(t, m.get("heading", "")) for t, m in pairs])
+            new.upsert(ids=batch["ids"], documents=batch["documents"], metadatas=batch["metadatas"], embeddings=vectors)
+            done += len(batch["ids"])
+            if progress:
+                progress(done, total)
+        with self.manifest.transaction():
+            self.manifest.set_meta("collection", new_name)
+            self.manifest.set_meta("embedding_model", model)
+            self.manifest.set_embedding_model(model)
+        self.vectors.drop(old_name)
+        self.vectors.switch_to(new_name, model)
+        return done
+
+
+def lexical_rows(ids: Sequence[str], texts: Sequence[str], metas: Sequence[Any]) -> list[tuple[str, str, str]]:
+    return [
+        (cid, str(m.get("doc_id") or doc_id_of(cid)), index_text(keyword_text(t, str(m.get("heading", "")))))
+        for cid, t, m in zip(ids, texts, metas, strict=True)
+    ]
+
+
+def open_kb(settings: Settings, kb: str | None = None, check_model: bool = True) -> KnowledgeBase:
+    """The one way to open a knowledge base as configured: its embedding model and where its vectors live.
+    `check_model=False` only to reindex or to list files (which reads the manifest alone)."""
+    embedder = make_embedder(settings.embedding)
+    name = kb or settings.kb
+    return KnowledgeBase(settings.data_dir, name, embedder, check_model=check_model, store=settings.vectorstore)

@@ -1,0 +1,109 @@
+"""Keyword search: Okapi BM25 over jieba words, in SQLite FTS5, one file per knowledge base.
+
+Why FTS5 and not an in-memory BM25 library (bm25s, rank-bm25): those rebuild their index to add or remove a
+document, so a knowledge base of a million chunks would be re-indexed by every ingestion and loaded whole into
+every process. FTS5 adds and deletes rows in place, persists by itself, answers a query without loading the
+index, and ranks with the same Okapi BM25 formula (`bm25()`, k1 = 1.2, b = 0.75). Its `unicode61` tokenizer
+only splits on spaces here: rows hold the words from `core.tokens.words`, joined with spaces.
+
+The index always mirrors the chunks stored in Chroma: the knowledge base writes both and deletes both,
+by document, and `check` compares them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from core import sqlite
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS chunk_rows (
+    rowid INTEGER PRIMARY KEY,
+    chunk_id TEXT NOT NULL UNIQUE,
+    doc_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunk_rows_doc ON chunk_rows (doc_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunk_words USING fts5 (words, tokenize = 'unicode61 remove_diacritics 0');
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk_id: str
+    score: float  # BM25, higher is better
+
+
+class LexicalIndex:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db = sqlite.connect(path, SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def add(self, rows: Iterable[tuple[str, str, str]]) -> None:
+        """(chunk_id, doc_id, words) rows, words from `core.tokens.index_text`; a chunk id already present is
+        replaced, as Chroma's upsert does."""
+        rows = list(rows)
+        with sqlite.transaction(self._db) as db:
+            self._delete_where(db, "chunk_id IN (SELECT value FROM json_each(?))", json.dumps([r[0] for r in rows]))
+            for chunk_id, doc_id, text_words in rows:
+                cur = db.execute("INSERT INTO chunk_rows (chunk_id, doc_id) VALUES (?, ?)", (chunk_id, doc_id))
+                db.execute("INSERT INTO chunk_words (rowid, words) VALUES (?, ?)", (cur.lastrowid, text_words))
+
+    def delete_document(self, doc_id: str) -> None:
+        with sqlite.transaction(self._db) as db:
+            self._delete_where(db, "doc_id = ?", doc_id)
+
+    @staticmethod
+    def _delete_where(db: sqlite3.Connection, condition: str, param: str) -> None:
+        """The words go first, by the row ids the condition picks, then the rows."""
+        db.execute(f"DELETE FROM chunk_words WHERE rowid IN (SELECT rowid FROM chunk_rows WHERE {condition})", (param,))
+        db.execute(f"DELETE FROM chunk_rows WHERE {condition}", (param,))
+
+    def search(self, terms: Sequence[str], k: int, doc_ids: Sequence[str] | None = None) -> list[Hit]:
+        """Chunks holding any of `terms` (a question's words, `core.tokens.query_words`), best BM25 first;
+        `doc_ids` restricts the documents."""
+        if not terms or k <= 0 or (doc_ids is not None and not doc_ids):
+            return []
+        match = " OR ".join(f'"{t}"' for t in terms)
+        sql = (
+            "SELECT r.chunk_id, bm25(chunk_words) AS s FROM chunk_words"
+            " JOIN chunk_rows r ON r.rowid = chunk_words.rowid WHERE chunk_words MATCH ?"
+        )
+        params: list[object] = [match]
+        if doc_ids is not None:
+            sql += f" AND r.doc_id IN ({','.join('?' * len(doc_ids))})"
+            params += list(doc_ids)
+        sql += " ORDER BY s LIMIT ?"
+        params.append(k)
+        return [Hit(chunk_id, -float(score)) for chunk_id, score in self._db.execute(sql, params)]
+
+    def words_of(self, chunk_ids: Sequence[str]) -> dict[str, str]:
+        """The stored words of these chunks: reranking and the relevance floor reuse them instead of jieba."""
+        if not chunk_ids:
+            return {}
+        rows = self._db.execute(
+            "SELECT r.chunk_id, w.words FROM chunk_rows r JOIN chunk_words w ON w.rowid = r.rowid"
+            f" WHERE r.chunk_id IN ({','.join('?' * len(chunk_ids))})",
+            list(chunk_ids),
+        )
+        return {chunk_id: text_words for chunk_id, text_words in rows}
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM chunk_rows").fetchone()[0])
+
+    def chunk_ids(self) -> set[str]:
+        return {r[0] for r in self._db.execute("SELECT chunk_id FROM chunk_rows")}
+
+    def get_meta(self, key: str) -> str:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else ""
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))

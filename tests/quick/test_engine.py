@@ -1,0 +1,94 @@
+"""The answering engine in-process with the fake embedder and LLM: retrieval, the relevance floor, evidence,
+the grounding check, follow-ups, sessions and the answer cache. A real Chroma and keyword index underneath."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.engine.answer import AskOptions, EventKind, Grounded
+from app.engine.conversations import ConversationStore
+from app.engine.query import Filter, Query
+from app.engine.service import AnswerService
+from app.engine.sessions import Sessions
+from app.engine.workspace import Workspace
+from core.errors import UnknownKBError
+from core.kb import open_kb
+from core.settings import Settings
+from ingest.pipeline import ingest_paths
+from tests.quick.conftest import FakeLLM
+
+
+@pytest.fixture
+def service(settings: Settings, docs: Path, fake_models: FakeLLM) -> AnswerService:
+    kb = open_kb(settings)
+    report = ingest_paths(kb, [str(docs)], settings.ingest, 32)
+    assert report.ok and len(report.results) == 2
+    return AnswerService(settings, kb, fake_models)
+
+
+def test_a_query_is_analysed_once(service: AnswerService):
+    query = Query.build("主轴的最大扭矩是多少？", service.kb, Filter(documents=("pump.md",)))
+    assert query.language == "zh" and query.words == ("主轴", "最大", "扭矩")
+    assert query.vector.shape == (256,) and query.doc_ids is not None and len(query.doc_ids) == 1
+
+
+def test_an_alarm_code_is_found_and_answered_from_its_passage(service: AnswerService):
+    answer = service.ask("报警 AL-105 是什么意思？", options=AskOptions(use_cache=False))
+    assert answer.sources[0].source.endswith("spindle.md") and "AL-105" in answer.sources[0].text
+    assert answer.grounded == Grounded.SUPPORTED and answer.answer
+    assert any("AL-105" in e.text for e in answer.evidence)
+    assert answer.to_json()["grounded"] == "supported"
+
+
+def test_a_filter_restricts_the_documents(service: AnswerService):
+    found = service.search("扭矩", options=AskOptions(where=Filter(file_types=("md",), documents=("pump.md",))))
+    assert found.sources and {Path(s.source).name for s in found.sources} == {"pump.md"}
+
+
+def test_an_unsupported_answer_is_replaced_by_the_evidence(service: AnswerService, fake_models: FakeLLM):
+    fake_models.reply = "The warranty lasts 7 years and costs 999 dollars."
+    events = list(service.stream("How tight is the impeller nut?", options=AskOptions(use_cache=False)))
+    answer = events[-1].data
+    kinds = [e.kind for e in events]
+    assert kinds[0] == EventKind.SOURCES and EventKind.REPLACE in kinds
+    assert answer.grounded == Grounded.EVIDENCE_ONLY and "999" not in answer.answer
+    assert any(e.text in answer.answer for e in answer.evidence)
+
+
+def test_nothing_relevant_is_not_found_and_the_llm_is_not_asked(service: AnswerService, fake_models: FakeLLM):
+    answer = service.ask("今天上海的天气怎么样？", options=AskOptions(use_cache=False))
+    assert answer.grounded == Grounded.NOT_FOUND and answer.evidence == [] and fake_models.prompts == []
+
+
+def test_a_follow_up_is_searched_with_the_previous_question_and_kept_in_its_session(
+    service: AnswerService, settings: Settings
+):
+    sessions = Sessions(ConversationStore.in_data_dir(settings.data_dir))
+    session = sessions.open("line3", service.kb.name)
+    first = sessions.ask(service, session, "主轴的最大扭矩是多少？", AskOptions())
+    second = sessions.ask(service, session, "转速呢？", AskOptions())
+    assert first.query == "主轴的最大扭矩是多少？" and second.query == "主轴的最大扭矩是多少？ 转速呢？"
+    assert [t.question for t in sessions.store.turns(session)] == ["主轴的最大扭矩是多少？", "转速呢？"]
+    assert sessions.store.entries(session)[1].detail["query"] == second.query
+    assert sessions.open(None, service.kb.name) != session  # no id: a new conversation
+
+
+def test_a_repeated_question_is_answered_from_the_cache_until_the_kb_changes(
+    service: AnswerService, settings: Settings, tmp_path: Path
+):
+    first = service.ask("How tight is the impeller nut?")
+    again = service.ask("How tight is the impeller nut?")
+    assert not first.cached and again.cached and again.answer == first.answer
+    (tmp_path / "more.md").write_text("The pump weighs 40 kg.", encoding="utf-8")
+    ingest_paths(service.kb, [str(tmp_path / "more.md")], settings.ingest, 32)
+    assert not service.ask("How tight is the impeller nut?").cached
+
+
+def test_the_workspace_reads_only_existing_knowledge_bases(settings: Settings, docs: Path):
+    workspace = Workspace(settings)
+    with pytest.raises(UnknownKBError):
+        workspace.existing("nothing-here")
+    ingest_paths(workspace.get("manuals").kb, [str(docs)], settings.ingest, 32)
+    assert workspace.existing("manuals").kb.count() > 0 and "manuals" in workspace.names()

@@ -1,0 +1,72 @@
+"""Evidence sentences and the grounding check (lexical, so these run without a model)."""
+
+from app.engine.evidence import check_grounding, focus, pick_evidence, sentences
+from core.documents import Source
+from core.tokens import query_words
+
+PASSAGES = [
+    Source("ck6140.pdf", 3, "报警 AL-105 表示主轴过载。每运行 2000 小时更换一次主轴箱润滑油。", 0.8),
+    Source("zk200.pdf", 2, "The spindle is rated at 45 N·m. Grease the bearings every 500 h.\nWeight: 38 kg.", 0.7),
+]
+
+
+def test_sentences_split_on_chinese_and_western_punctuation_and_lines():
+    assert sentences(PASSAGES[1].text) == [
+        "The spindle is rated at 45 N·m.",
+        "Grease the bearings every 500 h.",
+        "Weight: 38 kg.",
+    ]
+    assert sentences("第一句话。第二句话！") == ["第一句话。", "第二句话！"]
+    assert sentences("The value is 3.5 mm. Next one.") == ["The value is 3.5 mm.", "Next one."]
+
+
+def test_evidence_is_the_sentence_holding_the_question_words_with_its_citation():
+    (best, *_) = pick_evidence(query_words("主轴箱润滑油多久更换？"), PASSAGES, 2)
+    assert best.text == "每运行 2000 小时更换一次主轴箱润滑油。" and best.citation == 1
+    (best, *_) = pick_evidence(query_words("How often are the bearings greased?"), PASSAGES, 2)
+    assert best.text == "Grease the bearings every 500 h." and best.citation == 2
+    assert best.to_json() == {
+        "text": best.text,
+        "citation": 2,
+        "source": "zk200.pdf",
+        "page": 2,
+        "score": best.to_json()["score"],
+    }
+
+
+def test_a_wrong_number_or_an_invented_claim_is_flagged():
+    assert check_grounding("主轴过载时显示报警 AL-105 [1]。", PASSAGES, 0.6).state == "supported"
+    wrong = check_grounding("The spindle is rated at 60 N·m [2].", PASSAGES, 0.6)
+    assert wrong.state == "unsupported" and wrong.flagged == ["The spindle is rated at 60 N·m [2]."]
+    mixed = check_grounding("Grease the bearings every 500 h [2]. Use synthetic oil from Brand X only.", PASSAGES, 0.6)
+    assert mixed.state == "partial" and mixed.flagged == ["Use synthetic oil from Brand X only."]
+
+
+def test_focus_keeps_the_sentences_around_the_question_words_and_marks_gaps():
+    text = "第一句无关。主轴扭矩为 60 N·m。第三句相邻。第四句无关。第五句无关。第六句无关。润滑每 2000 小时。"
+    assert focus(text, query_words("主轴扭矩？")) == "第一句无关。 主轴扭矩为 60 N·m。 第三句相邻。"
+    assert focus(text, query_words("主轴扭矩和润滑？")).count("…") == 1
+    assert focus(text, query_words("润滑？")) == "第六句无关。 润滑每 2000 小时。"
+    assert (
+        focus("Nothing relevant here. Or here.", query_words("torque")) == "Nothing relevant here. Or here."
+    )  # kept whole
+
+
+def test_a_pdf_line_wrap_does_not_cut_a_sentence_but_list_items_stay_apart():
+    """PDF text breaks lines where the page did; quoting half a sentence ("报警 AL-210") says nothing."""
+    wrapped = "报警 AL-105 表示主轴过载。报警 AL-210\n表示润滑油压力不足：检查润滑泵。\nMaximum speed: 12,000\nrpm."
+    assert sentences(wrapped) == [
+        "报警 AL-105 表示主轴过载。",
+        "报警 AL-210 表示润滑油压力不足：检查润滑泵。",
+        "Maximum speed: 12,000 rpm.",
+    ]
+    listed = "每日检查\n1、检查油位\n2、检查气压\n- 清理切屑\n| 部位 | 周期 |\n| 导轨 | 每日 |\n\n下一段开始了"
+    assert sentences(listed) == [
+        "每日检查",
+        "1、检查油位",
+        "2、检查气压",
+        "- 清理切屑",
+        "| 部位 | 周期 |",
+        "| 导轨 | 每日 |",
+        "下一段开始了",
+    ]

@@ -1,0 +1,41 @@
+"""The model's lock serves waiting requests in arrival order (real threads, no model needed)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from app.engine.llm.fair_lock import FairLock
+
+
+def test_waiting_threads_take_their_turn_in_arrival_order():
+    lock, order = FairLock(), []
+
+    def worker(name: str) -> None:
+        with lock:
+            order.append(name)
+            time.sleep(0.01)  # a greedy thread would re-take a plain lock here
+
+    with lock:
+        threads = []
+        for name in "ABCDE":
+            thread = threading.Thread(target=worker, args=(name,))
+            thread.start()
+            threads.append(thread)
+            while lock.waiting < len(threads):  # queued before the next one arrives
+                time.sleep(0.001)
+    for thread in threads:
+        thread.join(timeout=10)
+    assert order == list("ABCDE")
+
+
+def test_a_failure_inside_releases_the_lock():
+    lock = FairLock()
+    try:
+        with lock:
+            raise RuntimeError("generation failed")
+    except RuntimeError:
+        pass
+    acquired = threading.Event()
+    threading.Thread(target=lambda: (lock.__enter__(), acquired.set())).start()
+    assert acquired.wait(timeout=5)
