@@ -1,1 +1,1 @@
-"""Answering and serving: retrieval, prompts, the local LLM, the CLI and the chat page."""
+"""Answering and serving: the answering engine (`engine/`), the web service (`web/`) and the CLI (`cli.py`)."""

@@ -1,4 +1,4 @@
-"""Shared core of Zhiku: settings, document model, embeddings and the vector store.
+"""Shared core of Zhiku: settings, the document model, embeddings and the knowledge base (`kb/`).
 
 `ingest` and `app` both import from here; nothing here imports from them.
 """

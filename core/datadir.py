@@ -6,46 +6,39 @@ may not), so the same name maps to the same manifest, keyword index and collecti
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+LAYOUT = {
+    "chroma": "chroma",  # embedded Chroma (empty with `vectorstore.mode: http`)
+    "manifests": "manifests",  # one SQLite manifest per knowledge base: documents, files, tags
+    "keyword_indexes": "keywords",  # one SQLite FTS5 keyword index per knowledge base
+    "models": "models",  # the packaged GGUF joined from its parts, and `python -m app fetch-model` downloads
+    "uploads": "uploads",  # files uploaded through the page or the API, one folder per knowledge base
+    "conversations": "conversations.sqlite3",
+    "answer_cache": "answer_cache.sqlite3",
+    "browser_secret": "browser_secret",  # the key browsers' owner ids are encrypted with
+}
 
 
 @dataclass(frozen=True)
 class DataDir:
     root: Path
+    chroma: Path = field(init=False)
+    manifests: Path = field(init=False)
+    keyword_indexes: Path = field(init=False)
+    models: Path = field(init=False)
+    uploads: Path = field(init=False)
+    conversations: Path = field(init=False)
+    answer_cache: Path = field(init=False)
+    browser_secret: Path = field(init=False)
 
-    @property
-    def chroma(self) -> Path:
-        """Embedded Chroma's folder (empty with `vectorstore.mode: http`)."""
-        return self.root / "chroma"
-
-    @property
-    def manifests(self) -> Path:
-        return self.root / "manifests"
+    def __post_init__(self) -> None:
+        for name, relative in LAYOUT.items():
+            object.__setattr__(self, name, self.root / relative)
 
     def manifest(self, collection: str) -> Path:
         return self.manifests / f"{collection}.sqlite3"
 
     def keywords(self, collection: str) -> Path:
-        return self.root / "keywords" / f"{collection}.sqlite3"
-
-    @property
-    def models(self) -> Path:
-        """The packaged GGUF joined from its parts, and models fetched with `python -m app fetch-model`."""
-        return self.root / "models"
-
-    @property
-    def uploads(self) -> Path:
-        return self.root / "uploads"
-
-    @property
-    def conversations(self) -> Path:
-        return self.root / "conversations.sqlite3"
-
-    @property
-    def answer_cache(self) -> Path:
-        return self.root / "answer_cache.sqlite3"
-
-    @property
-    def browser_secret(self) -> Path:
-        return self.root / "browser_secret"
+        return self.keyword_indexes / f"{collection}.sqlite3"

@@ -19,7 +19,6 @@ from typing import Any
 
 from core.documents import doc_id_for
 from core.kb import KnowledgeBase
-from core.kb.manifest import FileStatus
 from core.settings import IngestSettings
 from ingest.dedup import store_chunks
 from ingest.errors import FileIngestError
@@ -99,10 +98,8 @@ class Ingestion:
         try:
             stat = task.path.stat()
             check_stat(stat, self.settings)
-            entry = self.kb.file(task.source)
-            unchanged = entry and (entry.size, entry.mtime_ns) == (stat.st_size, stat.st_mtime_ns)
-            if entry and unchanged and entry.status == FileStatus.INGESTED and self.kb.has_ready(entry.doc_id):
-                self.kb.tag(entry.doc_id or "", self.tags)
+            if (doc_id := self.kb.unchanged_document(task.source, stat.st_size, stat.st_mtime_ns)) is not None:
+                self.kb.tag(doc_id, self.tags)
                 self._finish(FileResult(task.source, Status.SKIPPED, note="unchanged"))
                 return None
             sha = sha256_file(task.path)

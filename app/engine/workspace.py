@@ -1,6 +1,7 @@
 """Every knowledge base of a data dir, each with its answering service, and who may use which.
 
-The CLI, the page and the API reach a knowledge base only through here, so access is enforced in one place.
+The page and the API reach a knowledge base only through here, so access is enforced in one place; the CLIs,
+run by whoever holds the data dir, open one directly (`core.kb.open_kb`).
 """
 
 from __future__ import annotations

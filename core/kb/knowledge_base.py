@@ -125,9 +125,6 @@ class KnowledgeBase:
         paths = self.manifest.paths_of(src.doc_id) + self.manifest.twin_paths((src.chunk_id, *src.joined))
         return tuple(dict.fromkeys(p for p in paths if p != src.source))
 
-    def file(self, path: str) -> FileEntry | None:
-        return self.manifest.file(path)
-
     def files(self) -> list[FileEntry]:
         return self.manifest.files()
 
@@ -137,6 +134,15 @@ class KnowledgeBase:
     def has_ready(self, doc_id: str | None) -> bool:
         """The document is stored whole, by this KB's embedding model."""
         return self.manifest.is_ready(doc_id, self.embedder.name)
+
+    def unchanged_document(self, path: str, size: int, mtime_ns: int) -> str | None:
+        """The document `path` names when the file is recorded as ingested with this size and mtime and its
+        document is stored whole: an unchanged file, skipped without being read."""
+        entry = self.manifest.file(path)
+        if entry is None or entry.doc_id is None or entry.status != FileStatus.INGESTED:
+            return None
+        same = (entry.size, entry.mtime_ns) == (size, mtime_ns)
+        return entry.doc_id if same and self.has_ready(entry.doc_id) else None
 
     def names_of(self, target: str) -> list[str]:
         """A path as `list` shows it, or a document id (all of its names): what `delete` removes."""
