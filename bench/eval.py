@@ -333,7 +333,7 @@ def run_answers(es: EvalSet, settings: Settings, kb: Any, n: int) -> dict[str, A
                 "contains": contains(answer.answer, gold),
                 "evidence_f1": max((token_f1(evidence, g) for g in gold), default=0.0),
                 "evidence_contains": contains(evidence, gold),
-                "grounded": answer.grounded,
+                "grounded": answer.grounded.value,
                 "first_token_ms": answer.timings.get("first_token_ms", 0.0),
                 "generate_ms": answer.timings["generate_ms"],
                 "retrieve_ms": answer.timings["retrieve_ms"],

@@ -164,11 +164,11 @@ def run_worker(
 
 def stored_chunks(data_dir: Path) -> list[tuple[str, dict[str, Any]]]:
     """(text, metadata) of every chunk Zhiku stored in its Chroma collection(s), by (source, chunk_index)."""
-    import chromadb
+    from core.datadir import DataDir
+    from core.kb.vectors import open_client
+    from core.settings import VectorStoreSettings
 
-    client = chromadb.PersistentClient(
-        path=str(data_dir / "chroma"), settings=chromadb.config.Settings(anonymized_telemetry=False)
-    )
+    client = open_client(DataDir(data_dir), VectorStoreSettings())
     rows: list[tuple[str, dict[str, Any]]] = []
     for listed in client.list_collections():
         col = client.get_collection(getattr(listed, "name", listed))
@@ -189,7 +189,9 @@ def embedded_texts(rows: list[tuple[str, dict[str, Any]]]) -> list[str]:
 def dropped_near_duplicates(data_dir: Path) -> int:
     """Chunks Zhiku embedded but did not store (near-duplicates), from its manifest; the floor leaves them out."""
     total = 0
-    for db in (data_dir / "manifests").glob("*.sqlite3"):
+    from core.datadir import DataDir
+
+    for db in DataDir(data_dir).manifests.glob("*.sqlite3"):
         with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as con:
             total += con.execute("SELECT COUNT(*) FROM dropped").fetchone()[0]
     return total
