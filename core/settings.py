@@ -126,6 +126,7 @@ class AnswerSettings(BaseModel):
     evidence_only: bool = False
     evidence_sentences: int = Field(3, ge=1)
     grounding_min_share: float = Field(0.6, ge=0.0, le=1.0)
+    show_draft: bool = False
 
 
 class CacheSettings(BaseModel):

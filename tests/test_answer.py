@@ -46,11 +46,14 @@ def ask(settings: Settings, reply: str, question: str = "How tight is the impell
     return events, events[-1].data
 
 
-def test_a_supported_answer_is_kept_and_marked_supported(settings: Settings):
+def test_a_checked_model_answer_follows_the_quoted_lead_and_is_marked_supported(settings: Settings):
     events, answer = ask(settings, "Tighten the impeller nut to 60 N·m [1].")
     assert answer.grounded == "supported" and answer.flagged == []
-    assert answer.answer == "Tighten the impeller nut to 60 N·m [1]."
-    assert events[0].kind == "sources" and "replace" not in [e.kind for e in events]
+    assert answer.verified == ["Tighten the impeller nut to 60 N·m [1]."]
+    assert answer.answer.startswith("The documents say:") and answer.answer.endswith(answer.verified[0])
+    kinds = [e.kind for e in events]
+    assert kinds[:2] == ["sources", "token"] and "draft" in kinds and kinds[-2:] == ["token", "done"]
+    assert "60 N·m" in events[1].data  # the lead answer, shown before the model's first token
     assert answer.timings["first_token_ms"] > 0 and answer.timings["tokens_per_s"] > 0
 
 
@@ -66,18 +69,19 @@ def test_the_chosen_temperature_and_answer_language_reach_the_llm(settings: Sett
     assert llm.temperature is None and "用中文回答" not in llm.messages[0]["content"]
 
 
-def test_a_wrong_number_is_flagged_and_the_answer_marked_partial(settings: Settings):
+def test_a_sentence_with_a_wrong_number_is_not_shown_and_the_rest_is(settings: Settings):
     _, answer = ask(settings, "Tighten the impeller nut to 60 N·m [1]. The clearance is 0.9 mm.")
-    assert answer.grounded == "partial" and answer.flagged == ["The clearance is 0.9 mm."]
+    assert answer.grounded == "supported" and answer.flagged == ["The clearance is 0.9 mm."]
+    assert "0.9" not in answer.answer and answer.checks[0]["reason"].startswith("0.9 not in")
 
 
-def test_an_answer_with_nothing_supported_is_replaced_by_the_evidence(settings: Settings):
+def test_a_draft_with_nothing_checked_is_not_shown_and_the_lead_stands_alone(settings: Settings):
     events, answer = ask(settings, "Bananas contain 12 potassium units.")
-    assert answer.grounded == "evidence_only"
-    assert events[-2].kind == "replace" and events[-2].data == answer.answer
-    assert "Bananas" not in answer.answer and "nothing in it was found in the passages" in answer.answer
-    assert answer.evidence and all(e.text in answer.answer for e in answer.evidence)
-    assert any("60 N·m" in e.text for e in answer.evidence)
+    assert answer.grounded == "quoted" and answer.verified == []
+    assert [e.kind for e in events].count("token") == 1 and "Bananas" not in answer.answer
+    assert answer.lead and all(e.text in answer.answer for e in answer.lead)
+    assert any("60 N·m" in e.text for e in answer.lead)
+    assert answer.draft == "Bananas contain 12 potassium units." and answer.checks
 
 
 def test_the_json_gains_evidence_and_grounded_and_keeps_the_old_fields(settings: Settings):
@@ -85,13 +89,14 @@ def test_the_json_gains_evidence_and_grounded_and_keeps_the_old_fields(settings:
     payload = answer.to_json()
     assert {"question", "answer", "sources", "timings"} <= set(payload)
     assert payload["grounded"] == "supported" and payload["evidence"][0]["citation"] >= 1
+    assert payload["lead"] and payload["lead"][0]["citation"] >= 1
     assert {"source", "page", "text", "score"} <= set(payload["sources"][0])
 
 
 def test_a_chinese_question_gets_chinese_templates(settings: Settings):
     service = AnswerService(settings, open_kb(settings), ScriptedLLM("unused"))
     answer = service.ask("叶轮螺母拧紧力矩是多少？", options=AskOptions(evidence_only=True))
-    assert answer.grounded == "evidence_only" and answer.answer.startswith("文档原文")
+    assert answer.grounded == "quoted" and answer.answer.startswith("文档原文")
 
 
 def test_the_timing_line_names_each_part_an_answer_had():

@@ -144,8 +144,8 @@ def test_settings_reach_the_answer(page_url: str):
     )
     assert len(picks["choices"]) == 2  # top-k 2
     reply = last_reply(chat)
-    assert "quoted from the documents only" in reply  # evidence only (the page's English mark)
-    assert "文档原文：" in reply  # the evidence answer written in the chosen language (prompts/evidence_only.zh)
+    assert "quoted from the documents" in reply  # evidence only (the page's English mark)
+    assert "文档原文：" in reply  # the quoted answer written in the chosen language (prompts/quoted.zh)
 
 
 def test_a_question_restricted_to_one_document_cites_only_it(page_url: str):

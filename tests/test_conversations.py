@@ -101,5 +101,5 @@ def test_an_exported_conversation_keeps_its_sources_and_shows_html_as_text():
     detail = {"grounded": "supported", "sources": [source.to_json()]}
     md = conversation_markdown(conversation, [Entry("Clearance?", "0.3 mm [1].", detail, "")], LABELS["en"])
     assert md.startswith("# (untitled conversation)\n") and "## 1. Clearance?" in md
-    assert "1. pump_manual.pdf · p.2 · 0.91" in md and "*✓ supported by the documents*" in md
+    assert "1. pump_manual.pdf · p.2 · 0.91" in md and f"*{LABELS['en']['supported']}*" in md
     assert "&lt;script&gt;" in md and "<script>" not in md

@@ -103,7 +103,7 @@ def test_the_default_floor_refuses_an_unrelated_question_and_answers_a_related_o
 def test_evidence_only_quotes_the_documents_with_citations(kb_dir: Path):
     result = run_cli("app", "ask", "--json", "--evidence-only", "齿轮箱换油周期是多少小时？", data_dir=kb_dir)
     (payload,) = json_lines(result.stdout)
-    assert payload["grounded"] == "evidence_only"
+    assert payload["grounded"] == "quoted"
     best = payload["evidence"][0]
     assert "2000" in best["text"] and best["source"].endswith("减速机说明.pdf") and best["page"] == 2
     assert f"[{best['citation']}]" in payload["answer"] and best["text"] in payload["answer"]

@@ -14,19 +14,21 @@ from core.documents import Source
 
 
 class Grounded(StrEnum):
-    """How far the answer shown is backed by the passages; `ask --json` reports it as `grounded`."""
+    """What the answer shown is; `ask --json` reports it as `grounded`. Never `supported` for unchecked text."""
 
-    SUPPORTED = "supported"  # every sentence of the model's answer is in the passages
-    PARTIAL = "partial"  # some sentences are not (they are flagged)
-    EVIDENCE_ONLY = "evidence_only"  # quoted evidence sentences, not the model's words
-    NOT_FOUND = "not_found"  # no passage cleared the relevance floor: the model was not asked
+    QUOTED = "quoted"  # the lead answer alone: sentences quoted from the documents
+    SUPPORTED = "supported"  # the lead answer, then the model's sentences that passed every check (`verify.py`)
+    NOT_FOUND = "not_found"  # nothing relevant, or the question's code is in no passage: the model was not asked
     NO_DOCUMENTS = "no_documents"  # the knowledge base (or the filter) holds nothing
+    # Read from answers stored before the lead answer existed (conversations), never given to a new one:
+    PARTIAL = "partial"
+    EVIDENCE_ONLY = "evidence_only"
 
 
 class EventKind(StrEnum):
-    SOURCES = "sources"  # data: Retrieval, known before the first token
-    TOKEN = "token"  # data: str, the next piece of the answer
-    REPLACE = "replace"  # data: str, the whole answer instead of what was streamed (it was unsupported)
+    SOURCES = "sources"  # data: Retrieval, known before any model runs
+    TOKEN = "token"  # data: str, the next piece of the answer as shown (the lead first, checked sentences after)
+    DRAFT = "draft"  # data: str, the next token of the model's draft: not shown until it is checked
     DONE = "done"  # data: Answer
 
 
@@ -42,7 +44,7 @@ class AskOptions:
 
     k: int | None = None
     where: Filter | None = None
-    evidence_only: bool | None = None
+    evidence_only: bool | None = None  # quote the documents; the model is not asked
     use_cache: bool = True
     temperature: float | None = None
     language: str | None = None  # "zh" or "en": the answer's language; None = the question's
@@ -57,6 +59,8 @@ class Retrieval:
     retrieve_ms: float
     relevant: bool = True
     evidence: list[Evidence] = field(default_factory=list)
+    lead: list[Evidence] = field(default_factory=list)  # the best evidence: the answer quoted from the documents
+    missing: list[str] = field(default_factory=list)  # codes the question names that no passage found holds
 
     def to_json(self, question: str) -> dict[str, Any]:
         """What `search --json` and `POST /api/search` return."""
@@ -66,6 +70,8 @@ class Retrieval:
             "query": self.query,
             "relevant": self.relevant,
             "evidence": [e.to_json() for e in self.evidence],
+            "lead": [e.to_json() for e in self.lead],
+            "missing": self.missing,
             "timings": {"retrieve_ms": round(self.retrieve_ms, 1)},
         }
 
@@ -76,11 +82,16 @@ class Answer:
     answer: str = ""
     sources: list[Source] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
-    grounded: Grounded = Grounded.SUPPORTED
-    flagged: list[str] = field(default_factory=list)
+    grounded: Grounded = Grounded.QUOTED
+    flagged: list[str] = field(default_factory=list)  # the draft's sentences that failed a check (not shown)
     query: str = ""
     cached: bool = False
     timings: dict[str, float] = field(default_factory=lambda: {"retrieve_ms": 0.0, "generate_ms": 0.0})
+    lead: list[Evidence] = field(default_factory=list)  # the answer quoted from the documents, shown first
+    verified: list[str] = field(default_factory=list)  # the model's sentences that passed every check, shown next
+    draft: str = ""  # the model's whole draft, checked or not: shown only when asked for, marked as such
+    checks: list[dict[str, str]] = field(default_factory=list)  # each rejected sentence and why
+    missing: list[str] = field(default_factory=list)  # the question's codes no passage holds (not found)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -93,6 +104,11 @@ class Answer:
             "flagged": self.flagged,
             "query": self.query,
             "cached": self.cached,
+            "lead": [e.to_json() for e in self.lead],
+            "verified": self.verified,
+            "draft": self.draft,
+            "checks": self.checks,
+            "missing": self.missing,
         }
 
     @classmethod
@@ -108,4 +124,9 @@ class Answer:
             query=data["query"],
             cached=bool(data.get("cached")),
             timings=dict(data["timings"]),
+            lead=[Evidence.from_json(e, sources) for e in data.get("lead", [])],
+            verified=list(data.get("verified", [])),
+            draft=str(data.get("draft", "")),
+            checks=list(data.get("checks", [])),
+            missing=list(data.get("missing", [])),
         )

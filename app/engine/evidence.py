@@ -1,25 +1,25 @@
-"""Evidence sentences and the grounding check: what makes an answer verifiable.
+"""Evidence: the sentences (or table rows) of the retrieved passages that answer the question, verbatim, each
+with the number of the passage it comes from. The best of them, within a margin, are the lead answer: the first
+thing a user reads under a question, true to the documents by construction and known before any model runs.
 
-Evidence: the sentences of the retrieved passages that best answer the question, quoted with their citation.
-They are always true to the documents, so they are shown beside every answer and replace an answer that
-nothing supports. Grounding: each sentence of the LLM's answer is checked against the passages it was given;
-a sentence whose content words or numbers are not in them is flagged.
-
-Both are lexical (jieba words, the same as keyword search), because on 2 cores a model pass per sentence would
-cost more than the answer itself; a number that is not in the documents ("80 N·m" when they say "60 N·m") is
-the mistake a factory cannot afford, and exactly what word matching catches.
+A sentence is scored by the question's focus: every content word weighs by how rare it is among the candidate
+sentences (the asked attribute, "扭矩" or "clearance", is rare there; the machine every sentence names is not),
+a code or number the question names counts extra and exactly (AL-105 is not AL-210), a question asking "how
+much" prefers a sentence with a figure, and a better-ranked passage wins near-ties. Lexical (jieba words, as
+keyword search cuts them), because on 2 cores a model pass per sentence would cost more than the answer.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
+from app.engine.query import codes_in
 from core.documents import Source
-from core.tokens import stopwords, words
+from core.tokens import words
 
 # A sentence ends at Chinese or Western end punctuation, at a blank line, or where the next line starts a list
 # item or a table row. A single line break elsewhere is a PDF's line wrap ("报警 AL-210\n表示润滑油压力不足"),
@@ -28,9 +28,21 @@ _SENTENCE_END = re.compile(
     r"(?<=[。！？；!?;])|(?<=[.](?=\s))|\n\s*\n+"
     r"|\n(?=\s*(?:[-•*·|]|\d{1,3}[.、)）]\s*\S|[（(]\d{1,3}[）)]|[一二三四五六七八九十]{1,3}、))"
 )
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_CITATION = re.compile(r"\[(\d{1,2})\]")
+# A table row as the loaders write it ("型号: ZK-200; 功率: 7.5 kW"): one statement, not one per cell.
+_TABLE_ROW = re.compile(r"^[^\n:：;；]{1,40}[:：] [^\n]*?; [^\n:：;；]{1,40}[:：] [^\n]*$", re.MULTILINE)
+_DIGIT = re.compile(r"\d")
+_NUMBERING = re.compile(
+    r"^(?:(?:section|chapter|part)\s+)?(?:\d{1,2}(?:\.\d{1,2})*\.?|[一二三四五六七八九十]{1,3}[、.．]|第.{1,4}[章节])\s*",
+    re.IGNORECASE,
+)
+_PUNCTUATION = re.compile(r"[，。！？；：、,.!?;:()（）]")
+HEADING_WIDTH = 30  # a line narrower than this (a Chinese character counts 2) may be a heading; wrapped lines are wider
 MIN_SENTENCE_CHARS = 4  # shorter pieces are list markers and page numbers, not statements
+CODE_WEIGHT = 0.5  # a sentence naming all the question's codes gains half of a full word coverage
+QUANTITY_BONUS = 0.1  # a figure in a sentence, when the question asks how much / how many / how long
+RANK_COST = 0.02  # per place the sentence's passage is ranked below the first
+LEAD_MARGIN = 0.85  # evidence sentences scoring at least this share of the best join it in the lead answer
+MAX_LEAD = 3
 
 
 @dataclass(frozen=True)
@@ -54,41 +66,78 @@ class Evidence:
         return cls(data["text"], data["citation"], sources[data["citation"] - 1], data["score"])
 
 
-class Support(StrEnum):
-    """How much of an answer the passages support, by its sentences."""
-
-    SUPPORTED = "supported"  # every sentence
-    PARTIAL = "partial"
-    UNSUPPORTED = "unsupported"  # none
-
-
-@dataclass(frozen=True)
-class Grounding:
-    state: Support
-    flagged: list[str]  # answer sentences the passages do not support
-
-
 def _pieces(text: str) -> list[str]:
-    """The text cut at sentence ends, each piece on one line (a line wrap inside it becomes a space)."""
-    return [piece for p in _SENTENCE_END.split(text) if p and (piece := " ".join(p.split()))]
+    """The text cut at sentence ends, each piece on one line (a line wrap inside it becomes a space); a table
+    row stays whole."""
+    out, at = [], 0
+    for row in _TABLE_ROW.finditer(text):
+        out += [*_prose(text[at : row.start()]), " ".join(row.group().split())]
+        at = row.end()
+    return out + _prose(text[at:])
+
+
+def _prose(text: str) -> list[str]:
+    return [piece for block in _blocks(text) for p in _SENTENCE_END.split(block) if (piece := " ".join(p.split()))]
+
+
+def _blocks(text: str) -> list[str]:
+    """The text cut after each heading-like line (a Markdown heading the splitter kept as plain text, a PDF
+    title), which a line wrap would otherwise glue to the sentence after it ("报警\n报警 AL-105 表示…")."""
+    blocks, current = [], []
+    for line in text.split("\n"):
+        current.append(line)
+        if _heading_like(line):
+            blocks.append("\n".join(current))
+            current = []
+    return [*blocks, "\n".join(current)]
+
+
+def _heading_like(line: str) -> bool:
+    """Short, with no punctuation past its numbering, not ending in a figure (a wrap inside "12,000\nrpm")."""
+    bare = _NUMBERING.sub("", line.strip())
+    width = sum(2 if ord(ch) > 0x2E7F else 1 for ch in bare)
+    return 0 < width < HEADING_WIDTH and not _PUNCTUATION.search(bare) and not bare[-1].isdigit()
 
 
 def sentences(text: str) -> list[str]:
     return [p for p in _pieces(text) if len(p) >= MIN_SENTENCE_CHARS]
 
 
-def pick_evidence(question_words: Sequence[str], sources: list[Source], n: int) -> list[Evidence]:
-    """The `n` sentences sharing most of the question's content words (`core.tokens.query_words`); a
-    better-ranked passage wins ties."""
-    terms = set(question_words)
-    scored: list[tuple[float, int, Evidence]] = []
-    for number, src in enumerate(sources, 1):
-        for sentence in sentences(src.text):
-            coverage = len(terms & set(words(sentence))) / len(terms) if terms else 0.0
-            scored.append((coverage, -number, Evidence(sentence, number, src, coverage)))
-    scored.sort(key=lambda t: (t[0], t[1]), reverse=True)
-    matching = [e for coverage, _, e in scored if coverage > 0]
-    return (matching or [e for *_, e in scored[:1]])[:n]
+def pick_evidence(
+    question_words: Sequence[str], sources: list[Source], n: int, codes: frozenset[str] = frozenset(),
+    wants_quantity: bool = False,
+) -> list[Evidence]:  # fmt: skip
+    """The `n` best sentences for the question (its content words `core.tokens.query_words`, its `codes` as
+    `query.code_key`s), best first; a better-ranked passage wins ties."""
+    candidates = [(number, src, s) for number, src in enumerate(sources, 1) for s in sentences(src.text)]
+    if not candidates:
+        return []
+    held = [set(words(sentence)) for *_, sentence in candidates]
+    weight = _rarity(set(question_words), held)
+    total = sum(weight.values())
+    scored = []
+    for (number, src, sentence), sentence_words in zip(candidates, held, strict=True):
+        coverage = sum(weight[w] for w in weight.keys() & sentence_words) / total if total else 0.0
+        code_share = len(codes & codes_in(sentence)) / len(codes) if codes else 0.0
+        figure = QUANTITY_BONUS if wants_quantity and _DIGIT.search(sentence) else 0.0
+        score = coverage + CODE_WEIGHT * code_share + figure - RANK_COST * (number - 1)
+        scored.append((score, coverage + code_share > 0, -number, Evidence(sentence, number, src, score)))
+    scored.sort(key=lambda t: (t[1], t[0], t[2]), reverse=True)
+    matching = [e for _, relevant, _, e in scored if relevant]
+    return (matching or [scored[0][3]])[:n]
+
+
+def _rarity(terms: set[str], held: list[set[str]]) -> dict[str, float]:
+    """Each question word's weight: how rare it is among the candidate sentences (smoothed inverse frequency)."""
+    return {w: math.log((len(held) + 1) / (sum(w in h for h in held) + 0.5)) for w in terms}
+
+
+def lead_of(evidence: list[Evidence]) -> list[Evidence]:
+    """The lead answer: the best evidence sentence and those scoring within `LEAD_MARGIN` of it."""
+    if not evidence:
+        return []
+    best = evidence[0].score
+    return [e for e in evidence[:MAX_LEAD] if e.score >= LEAD_MARGIN * best or e is evidence[0]]
 
 
 def focus(text: str, question_words: Sequence[str], neighbours: int = 1) -> str:
@@ -108,28 +157,3 @@ def focus(text: str, question_words: Sequence[str], neighbours: int = 1) -> str:
         out.append(parts[j])
         last = j
     return " ".join(out)
-
-
-def _content(sentence: str) -> set[str]:
-    return {w for w in words(sentence) if w not in stopwords()}
-
-
-def supported(sentence: str, context_words: set[str], context_numbers: set[str], min_share: float) -> bool:
-    """Every number must occur in the passages and most content words too."""
-    bare = _CITATION.sub("", sentence)
-    if any(num not in context_numbers for num in _NUMBER.findall(bare)):
-        return False
-    content = _content(bare)
-    if not content:
-        return True
-    return len(content & context_words) / len(content) >= min_share
-
-
-def check_grounding(answer: str, sources: list[Source], min_share: float) -> Grounding:
-    context = "\n".join(f"{s.heading}\n{s.text}" for s in sources)
-    context_words, context_numbers = set(words(context)), set(_NUMBER.findall(context))
-    claims = sentences(answer)
-    flagged = [c for c in claims if not supported(c, context_words, context_numbers, min_share)]
-    if not claims or not flagged:
-        return Grounding(Support.SUPPORTED, [])
-    return Grounding(Support.PARTIAL if len(flagged) < len(claims) else Support.UNSUPPORTED, flagged)

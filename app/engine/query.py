@@ -1,11 +1,15 @@
-"""A question as retrieval sees it, analysed once and passed along: its words, language, vector and filter.
+"""A question as retrieval sees it, analysed once and passed along: its words, language, focus, vector and
+filter. Every stop (vector search, keyword search, coverage, the relevance floor, the answer's sentences) reads
+these fields instead of cutting, detecting or embedding the text again.
 
-Every stop (vector search, keyword search, coverage, the relevance floor, evidence) reads these fields
-instead of cutting, detecting or embedding the text again.
+The focus is what a question turns on, read without a model: the codes and numbers it names, and whether it
+asks for a quantity. Codes (AL-105, ZK-200, M8, GB/T 3098.1, CK6140, E21) are matched exactly (case, spaces and
+dashes aside): a passage about AL-210 does not answer a question about AL-105, however close its words.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,6 +17,35 @@ import numpy as np
 from core.kb import KnowledgeBase
 from core.lang import Language, detect_language
 from core.tokens import query_words
+
+# A code: letters then digits ("AL-105", "GB/T 3098.1", "M8", "BT40"), or digits then letters then digits ("3M6").
+_CODE = re.compile(
+    r"(?<![A-Za-z0-9])(?:(?:[A-Z]{1,6}(?:/[A-Z]{1,3})?[- ./]?|[A-Za-z]{1,6}[-./]?)\d[\dA-Za-z]*(?:[.\-/]\d+[A-Za-z]*)*"
+    r"|\d+[A-Za-z]{1,3}\d+)(?![A-Za-z0-9])"
+)  # a space may part letters from digits only in capitals ("GB/T 3098.1", "AL 105"), never in words ("is 45")
+_NUMBER = re.compile(r"(?<![A-Za-z0-9.,\-/])\d+(?:[.,]\d+)*(?![A-Za-z0-9]|[.,]\d)")
+_ASKS_QUANTITY = re.compile(
+    r"多少|几[个次天小年月周台分秒度号倍]|多[久大高长重宽深厚快远少]|什么(?:温度|压力|时候|范围|型号)|范围|"
+    r"\bhow (?:much|many|long|often|far|fast|high|hot|heavy|big|tight)\b|\bwhat (?:is|are) the (?:\w+ )?"
+    r"(?:value|speed|torque|pressure|temperature|power|weight|size|range|clearance|interval|rating|concentration)",
+    re.IGNORECASE,
+)
+
+
+def code_key(text: str) -> str:
+    """A code as compared: case, spaces and dashes ignored ("al 105" is AL-105; "GB/T3098.1" is GB/T 3098.1), and
+    thousands separators in numbers ("12,000" is 12000)."""
+    return re.sub(r"(?<=\d),(?=\d{3}\b)|[\s\-_]", "", text).upper()
+
+
+def codes_in(text: str) -> set[str]:
+    """The codes a text names, and its numbers that are not part of a code."""
+    codes = {code_key(m) for m in _CODE.findall(text)}
+    return codes | {code_key(n) for n in _NUMBER.findall(_CODE.sub(" ", text))}
+
+
+def asks_quantity(question: str) -> bool:
+    return bool(_ASKS_QUANTITY.search(question))
 
 
 @dataclass(frozen=True)
@@ -32,6 +65,8 @@ class Query:
     text: str  # what is searched: the question, or a follow-up joined with the previous one
     language: Language  # of `text`
     words: tuple[str, ...]  # content words (`core.tokens.query_words`)
+    codes: frozenset[str]  # `code_key`s of the codes and numbers it names
+    wants_quantity: bool  # it asks how much, how many, how long...
     vector: np.ndarray  # the text's embedding, by the knowledge base's model
     doc_ids: tuple[str, ...] | None = None  # the filter resolved to documents; None = all
 
@@ -43,4 +78,9 @@ class Query:
         doc_ids = tuple(kb.doc_ids_matching(where.documents, where.file_types, where.tags)) if where else None
         if vector is None:
             vector = kb.embedder.embed_query(text)
-        return cls(text, detect_language(text), tuple(query_words(text)), vector, doc_ids)
+        words = tuple(query_words(text))
+        return cls(text, detect_language(text), words, frozenset(codes_in(text)), asks_quantity(text), vector, doc_ids)
+
+    def codes_held_by(self, text: str) -> frozenset[str]:
+        """The question's codes that `text` names too."""
+        return self.codes & codes_in(text) if self.codes else frozenset()

@@ -1,11 +1,14 @@
-"""The question-answering pipeline of one knowledge base: follow-up handling → retrieval → evidence →
-generation → grounding check.
+"""The question-answering pipeline of one knowledge base: follow-up handling → retrieval → evidence and the
+lead answer → the model's draft → its check.
 
-`stream()` yields events so the CLI, the page and the API show the same thing: the sources and evidence first
-(they are known before the first token), then the answer text as it is generated, then the finished `Answer`.
-When nothing clears the relevance floor, the LLM is not asked at all: the answer is "not found" in the
-question's language, with the closest passages shown. When nothing in the LLM's answer is supported by the
-passages, the answer is replaced by the evidence sentences, with a note saying so.
+`stream()` yields events so the CLI, the page and the API show the same thing: the sources and evidence, then
+the lead answer (sentences quoted from the documents, known before any model runs), then, once the model's
+draft is written and checked sentence by sentence (`verify.py`), the sentences of it that passed, then the
+finished `Answer`. The draft itself streams as DRAFT events that nothing shows as the answer.
+
+The model is not asked at all when nothing clears the relevance floor, or when the question names a code
+(AL-105, M8, GB/T 3098.1) that no passage found holds: the answer is "not found" in the question's language,
+with the closest passages shown.
 """
 
 from __future__ import annotations
@@ -20,16 +23,20 @@ import numpy as np
 from app.engine import prompts
 from app.engine.answer import Answer, AskOptions, Event, EventKind, Grounded, Retrieval
 from app.engine.answer_cache import AnswerCache, fingerprint
-from app.engine.evidence import Evidence, Support, check_grounding, focus, pick_evidence
+from app.engine.evidence import Evidence, focus, lead_of, pick_evidence
 from app.engine.llm import LLM, LazyLLM
 from app.engine.memory import Turn, recent, rewrite_query
+from app.engine.query import codes_in
 from app.engine.rerank import make_reranker
-from app.engine.retrieval import Retriever
+from app.engine.retrieval import Found, Retriever
+from app.engine.verify import verify
 from core.documents import Source
 from core.kb import KnowledgeBase
 from core.lang import detect_language
 from core.settings import Settings
 from core.tokens import query_words
+
+ANSWER_FORMAT = 2  # in the cache's fingerprint: answers cached by an older pipeline are not served
 
 
 class AnswerService:
@@ -51,9 +58,23 @@ class AnswerService:
         if query != question:
             vector = None
         found = self.retriever.search(query, options.k or self.settings.retrieval.top_k, options.where, vector)
-        n_evidence = self.settings.answer.evidence_sentences
-        evidence = pick_evidence(found.query.words, found.sources, n_evidence) if found.relevant else []
-        return Retrieval(query, found.sources, found.ms, found.relevant, evidence)
+        # The question's own codes decide; a follow-up's search text also carries the previous question's.
+        codes = frozenset(codes_in(question)) or found.query.codes
+        missing = self._missing(codes, found)
+        if not found.relevant or missing:
+            return Retrieval(query, found.sources, found.ms, False, missing=missing)
+        n = self.settings.answer.evidence_sentences
+        evidence = pick_evidence(found.query.words, found.sources, n, codes, found.query.wants_quantity)
+        return Retrieval(query, found.sources, found.ms, True, evidence, lead_of(evidence))
+
+    @staticmethod
+    def _missing(codes: frozenset[str], found: Found) -> list[str]:
+        """The question's codes (letters and digits: AL-105, M8, not bare figures) that no passage found holds."""
+        named = {c for c in codes if any(ch.isalpha() for ch in c)}
+        if not named or not found.sources:
+            return []
+        held = set().union(*(codes_in(f"{s.heading}\n{s.text}") for s in found.sources))
+        return sorted(named - held)
 
     def search(self, question: str, history: list[Turn] | None = None, options: AskOptions | None = None) -> Retrieval:
         return self.retrieve(question, self._recent(history), options or AskOptions())
@@ -69,29 +90,33 @@ class AnswerService:
             yield from hit
             return
         retrieval = self.retrieve(question, history, options, vector)
-        answer = Answer(question, sources=retrieval.sources, evidence=retrieval.evidence, query=retrieval.query)
+        answer = Answer(
+            question, sources=retrieval.sources, evidence=retrieval.evidence, query=retrieval.query,
+            lead=retrieval.lead, missing=retrieval.missing,
+        )  # fmt: skip
         answer.timings["retrieve_ms"] = retrieval.retrieve_ms
         yield Event(EventKind.SOURCES, retrieval)
         started = time.perf_counter()
         lang = options.language or detect_language(question)
+        answer.grounded, answer.answer = self._lead_text(retrieval, lang)
+        yield Event(EventKind.TOKEN, answer.answer)
         only_evidence = self.settings.answer.evidence_only if options.evidence_only is None else options.evidence_only
-        if not retrieval.sources:
-            answer.grounded, text = Grounded.NO_DOCUMENTS, self._template("no_documents", lang)
-        elif not retrieval.relevant:
-            answer.grounded, text = Grounded.NOT_FOUND, self._template("not_found", lang)
-        elif only_evidence:
-            answer.grounded, text = Grounded.EVIDENCE_ONLY, self._evidence_text(retrieval.evidence, lang)
-        else:
-            text = None
-        if text is not None:
-            answer.answer = text
-            yield Event(EventKind.TOKEN, text)
-        else:
-            yield from self._generate_checked(answer, history, lang, options.temperature)
+        if answer.grounded == Grounded.QUOTED and not only_evidence:
+            yield from self._draft_checked(answer, history, lang, options.temperature)
         answer.timings["generate_ms"] = (time.perf_counter() - started) * 1000
         if cache_key and vector is not None:
             self.cache.store(self.kb.name, cache_key[0], cache_key[1], question, vector, answer.to_json())
         yield Event(EventKind.DONE, answer)
+
+    def _lead_text(self, retrieval: Retrieval, lang: str) -> tuple[Grounded, str]:
+        """What is shown before any model runs: the quoted lead answer, or why there is none."""
+        if not retrieval.sources:
+            return Grounded.NO_DOCUMENTS, self._template("no_documents", lang)
+        if retrieval.missing:
+            return Grounded.NOT_FOUND, self._template("not_found_code", lang).format(codes=", ".join(retrieval.missing))
+        if not retrieval.relevant or not retrieval.lead:
+            return Grounded.NOT_FOUND, self._template("not_found", lang)
+        return Grounded.QUOTED, self._quoted(retrieval.lead, lang)
 
     def ask(self, question: str, history: list[Turn] | None = None, options: AskOptions | None = None) -> Answer:
         *_, last = self.stream(question, history, options)
@@ -111,7 +136,7 @@ class AnswerService:
         s = self.settings
         fp = fingerprint(
             s.llm.model_dump(exclude={"api_key"}), s.retrieval, s.answer, options.k, options.evidence_only,
-            options.temperature, options.language, prompts.fingerprint(s.prompts_dir),
+            options.temperature, options.language, prompts.fingerprint(s.prompts_dir), ANSWER_FORMAT,
         )  # fmt: skip
         return self.kb.version, fp
 
@@ -124,36 +149,35 @@ class AnswerService:
         answer.cached, answer.timings = True, {"retrieve_ms": 0.0, "generate_ms": 0.0}
         answer.timings["cache_ms"] = (time.perf_counter() - started) * 1000
         relevant = answer.grounded != Grounded.NOT_FOUND
-        retrieval = Retrieval(answer.query, answer.sources, 0.0, relevant, answer.evidence)
+        retrieval = Retrieval(answer.query, answer.sources, 0.0, relevant, answer.evidence, answer.lead, answer.missing)
         return iter(
             [Event(EventKind.SOURCES, retrieval), Event(EventKind.TOKEN, answer.answer), Event(EventKind.DONE, answer)]
         )
 
     # -- generation ------------------------------------------------------------------------------------
-    def _generate_checked(
+    def _draft_checked(
         self, answer: Answer, history: list[Turn], lang: str, temperature: float | None
     ) -> Iterator[Event]:
-        """Streams the LLM's answer, then checks it; an answer with nothing supported is replaced."""
-        started, first, pieces = time.perf_counter(), 0.0, 0
+        """Streams the model's draft (not shown), checks it, and adds the sentences that passed to the answer."""
+        started, first, pieces = time.perf_counter(), 0.0, list[str]()
         for piece in self._generate(answer.question, answer.sources, history, lang, temperature):
             if not pieces:
                 first = time.perf_counter()
                 answer.timings["first_token_ms"] = (first - started) * 1000
-            pieces += 1
-            answer.answer += piece
-            yield Event(EventKind.TOKEN, piece)
-        if pieces > 1:  # both backends stream one token per piece; the first one waited for the prompt
-            answer.timings["tokens_per_s"] = (pieces - 1) / max(time.perf_counter() - first, 1e-6)
-        answer.answer = answer.answer.strip()
-        grounding = check_grounding(answer.answer, answer.sources, self.settings.answer.grounding_min_share)
-        answer.flagged = grounding.flagged
-        if answer.answer and grounding.state != Support.UNSUPPORTED:
-            answer.grounded = Grounded.PARTIAL if grounding.flagged else Grounded.SUPPORTED
-            return
-        note = self._template("unsupported_note", lang) if answer.answer else ""
-        answer.answer = self._evidence_text(answer.evidence, lang) + (f"\n\n{note}" if note else "")
-        answer.grounded = Grounded.EVIDENCE_ONLY
-        yield Event(EventKind.REPLACE, answer.answer)
+            pieces.append(piece)
+            yield Event(EventKind.DRAFT, piece)
+        if len(pieces) > 1:  # both backends stream one token per piece; the first one waited for the prompt
+            answer.timings["tokens_per_s"] = (len(pieces) - 1) / max(time.perf_counter() - first, 1e-6)
+        answer.draft = "".join(pieces).strip()
+        verdict = verify(answer.draft, answer.question, answer.sources, self.settings.answer.grounding_min_share)
+        answer.checks = [r.to_json() for r in verdict.rejected]
+        answer.flagged = [r.sentence for r in verdict.rejected]
+        if verdict.shown:
+            answer.verified = verdict.shown
+            shown = "\n\n" + self._template("model_answer", lang).format(answer=" ".join(verdict.shown))
+            answer.answer += shown
+            answer.grounded = Grounded.SUPPORTED
+            yield Event(EventKind.TOKEN, shown)
 
     def _recent(self, history: list[Turn] | None) -> list[Turn]:
         memory = self.settings.memory
@@ -166,10 +190,10 @@ class AnswerService:
         prompt = prompts.load_template(pdir, "rewrite", lang).format(history=text, question=question)
         return self.llm.complete(prompt.rstrip(), max_tokens=64)
 
-    def _evidence_text(self, evidence: list[Evidence], lang: str) -> str:
-        line = self._template("evidence_line", lang)
-        lines = "\n".join(line.format(text=e.text, citation=e.citation) for e in evidence)
-        return self._template("evidence_only", lang).format(evidence=lines)
+    def _quoted(self, lead: list[Evidence], lang: str) -> str:
+        line = self._template("quoted_line", lang)
+        lines = "\n".join(line.format(text=e.text, citation=e.citation) for e in lead)
+        return self._template("quoted", lang).format(evidence=lines)
 
     def _template(self, name: str, lang: str) -> str:
         return prompts.load_template(self.settings.prompts_dir, name, lang).strip()

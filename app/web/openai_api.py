@@ -4,9 +4,9 @@ base as if it were a model, and gets the sources too.
 The knowledge base is the `model` field (or the `X-Zhiku-KB` header, which wins; "zhiku" means the default).
 The last user message is the question; earlier user/assistant pairs are the conversation's memory. The reply
 is a normal chat completion plus `sources` and `zhiku` (evidence, grounding, timings): the anchors that offer
-this endpoint drop the sources. Streamed (SSE), the sources come in the first chunk, before any token; when the
-grounding check replaces an unsupported answer by the evidence, the evidence follows as more content, and the
-last chunk's `zhiku.answer` is the answer as it stands.
+this endpoint drop the sources. Streamed (SSE), the sources come in the first chunk, then the lead answer
+(quoted from the documents) as content at once, then, once the model's draft is checked, the sentences of it
+that passed; the draft itself is never streamed as content. The last chunk's `zhiku.answer` is the whole content.
 """
 
 from __future__ import annotations
@@ -76,7 +76,8 @@ def completion(answer: Answer, model: str, reply_id: str) -> dict[str, Any]:
 
 def extras(answer: Answer) -> dict[str, Any]:
     found = answer.to_json()
-    return {key: found[key] for key in ("answer", "evidence", "grounded", "flagged", "query", "cached", "timings")}
+    keys = ("answer", "evidence", "grounded", "flagged", "query", "cached", "timings", "lead", "verified", "checks")
+    return {key: found[key] for key in keys}
 
 
 def chunk(reply_id: str, model: str, delta: dict[str, Any], finish: str | None = None, **more: Any) -> str:
@@ -112,10 +113,9 @@ def openai_router(workspace: Workspace, guard: Any) -> APIRouter:
                 for event in events:
                     if event.kind == EventKind.SOURCES:
                         yield chunk(reply_id, model, {}, sources=[s.to_json() for s in event.data.sources])
-                    elif event.kind in (EventKind.TOKEN, EventKind.REPLACE):
-                        text = event.data if event.kind == EventKind.TOKEN else "\n\n" + event.data
-                        yield chunk(reply_id, model, {"content": text})
-                    else:
+                    elif event.kind == EventKind.TOKEN:
+                        yield chunk(reply_id, model, {"content": event.data})
+                    elif event.kind == EventKind.DONE:
                         done: Answer = event.data
                         sources = [s.to_json() for s in done.sources]
                         yield chunk(reply_id, model, {}, "stop", sources=sources, zhiku=extras(done))

@@ -52,8 +52,9 @@ FAKE_PROVIDER = Provider(model_name=lambda settings: FakeEmbedder.name, load=lam
 
 
 class FakeLLM:
-    """A FAKE LLM for the quick tier: it answers with the first sentence of the first numbered passage in its
-    prompt (so its answer is supported), or with `reply` when one is set (to test an unsupported answer)."""
+    """A FAKE LLM for the quick tier: it answers with the sentence of the first numbered passage in its prompt
+    that shares most words with the question, citing it [1] (so its answer passes the check), or with `reply`
+    when one is set (to test a draft that must not be shown)."""
 
     style = "completion"
     name = "fake-llm"
@@ -66,8 +67,14 @@ class FakeLLM:
         self.prompts.append(prompt)
         if self.reply is not None:
             return self.reply
-        passage = re.search(r"^\[1\] \(.*?\)\n(.+?[。.!?！？])", prompt, re.MULTILINE | re.DOTALL)
-        return " ".join(passage.group(1).split()) if passage else ""
+        passage = re.search(r"^\[1\] \(.*?\)\n(.*?)(?:\n\n\[2\]|\n\n\S*(?:Question|问题)|\Z)", prompt, re.S | re.M)
+        question = re.findall(r"(?:Question|问题)[:：]\s*(.+)", prompt)
+        if not passage or not question:
+            return ""
+        asked = set(words(question[-1]))
+        said = [" ".join(s.split()) for s in re.split(r"(?<=[。.!?！？])\s*", passage.group(1)) if s.strip()]
+        best = max(said, key=lambda s: len(asked & set(words(s))))
+        return f"{best} [1]"
 
     def stream_completion(self, prompt: str, temperature: float | None = None) -> Iterator[str]:
         yield from re.findall(r"\S+\s*", self._answer(prompt))

@@ -34,12 +34,15 @@ def test_a_query_is_analysed_once(service: AnswerService):
     assert query.vector.shape == (256,) and query.doc_ids is not None and len(query.doc_ids) == 1
 
 
-def test_an_alarm_code_is_found_and_answered_from_its_passage(service: AnswerService):
-    answer = service.ask("报警 AL-105 是什么意思？", options=AskOptions(use_cache=False))
-    assert answer.sources[0].source.endswith("spindle.md") and "AL-105" in answer.sources[0].text
-    assert answer.grounded == Grounded.SUPPORTED and answer.answer
-    assert any("AL-105" in e.text for e in answer.evidence)
-    assert answer.to_json()["grounded"] == "supported"
+def test_the_answer_leads_with_the_quoted_sentence_then_the_checked_model_answer(service: AnswerService):
+    events = list(service.stream("报警 AL-105 是什么意思？", options=AskOptions(use_cache=False)))
+    answer = events[-1].data
+    assert answer.sources[0].source.endswith("spindle.md")
+    assert [e.text for e in answer.lead] == ["报警 AL-105 表示主轴过载，应立即停机检查负载。"]
+    lead_shown = next(e.data for e in events if e.kind == EventKind.TOKEN)  # before the model's first token
+    assert lead_shown.startswith("文档原文") and "AL-105 表示主轴过载" in lead_shown and "[1]" in lead_shown
+    assert answer.grounded == Grounded.SUPPORTED and answer.verified and answer.answer.startswith(lead_shown)
+    assert answer.verified[0] in answer.answer and answer.to_json()["grounded"] == "supported"
 
 
 def test_a_filter_restricts_the_documents(service: AnswerService):
@@ -47,14 +50,22 @@ def test_a_filter_restricts_the_documents(service: AnswerService):
     assert found.sources and {Path(s.source).name for s in found.sources} == {"pump.md"}
 
 
-def test_an_unsupported_answer_is_replaced_by_the_evidence(service: AnswerService, fake_models: FakeLLM):
-    fake_models.reply = "The warranty lasts 7 years and costs 999 dollars."
+def test_a_draft_that_fails_the_check_is_never_shown(service: AnswerService, fake_models: FakeLLM):
+    fake_models.reply = "The impeller nut takes 999 N·m [1]."
     events = list(service.stream("How tight is the impeller nut?", options=AskOptions(use_cache=False)))
     answer = events[-1].data
     kinds = [e.kind for e in events]
-    assert kinds[0] == EventKind.SOURCES and EventKind.REPLACE in kinds
-    assert answer.grounded == Grounded.EVIDENCE_ONLY and "999" not in answer.answer
-    assert any(e.text in answer.answer for e in answer.evidence)
+    assert kinds[:2] == [EventKind.SOURCES, EventKind.TOKEN] and kinds.count(EventKind.TOKEN) == 1
+    assert EventKind.DRAFT in kinds and "999" not in "".join(e.data for e in events if e.kind == EventKind.TOKEN)
+    assert answer.grounded == Grounded.QUOTED and "999" not in answer.answer and answer.verified == []
+    assert "45 N·m" in answer.lead[0].text and answer.lead[0].text in answer.answer
+    assert answer.draft == fake_models.reply and answer.checks[0]["reason"] == "999 not in [1]"
+
+
+def test_a_code_no_passage_holds_is_not_found_and_named(service: AnswerService, fake_models: FakeLLM):
+    answer = service.ask("报警 AL-999 是什么意思？", options=AskOptions(use_cache=False))
+    assert answer.grounded == Grounded.NOT_FOUND and answer.missing == ["AL999"] and "AL999" in answer.answer
+    assert answer.lead == [] and fake_models.prompts == [] and answer.sources  # the closest passages are still shown
 
 
 def test_nothing_relevant_is_not_found_and_the_llm_is_not_asked(service: AnswerService, fake_models: FakeLLM):

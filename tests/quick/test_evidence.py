@@ -1,6 +1,7 @@
-"""Evidence sentences and the grounding check (lexical, so these run without a model)."""
+"""Evidence sentences and the lead answer (lexical, so these run without a model)."""
 
-from app.engine.evidence import check_grounding, focus, pick_evidence, sentences
+from app.engine.evidence import focus, lead_of, pick_evidence, sentences
+from app.engine.query import asks_quantity, codes_in
 from core.documents import Source
 from core.tokens import query_words
 
@@ -34,12 +35,32 @@ def test_evidence_is_the_sentence_holding_the_question_words_with_its_citation()
     }
 
 
-def test_a_wrong_number_or_an_invented_claim_is_flagged():
-    assert check_grounding("主轴过载时显示报警 AL-105 [1]。", PASSAGES, 0.6).state == "supported"
-    wrong = check_grounding("The spindle is rated at 60 N·m [2].", PASSAGES, 0.6)
-    assert wrong.state == "unsupported" and wrong.flagged == ["The spindle is rated at 60 N·m [2]."]
-    mixed = check_grounding("Grease the bearings every 500 h [2]. Use synthetic oil from Brand X only.", PASSAGES, 0.6)
-    assert mixed.state == "partial" and mixed.flagged == ["Use synthetic oil from Brand X only."]
+def test_the_code_the_question_names_decides_between_look_alike_sentences():
+    alarms = [Source("ck6140.pdf", 3, "报警 AL-210 表示润滑油压力不足。报警 AL-105 表示主轴过载。", 0.8)]
+    question = "报警 AL-105 是什么意思？"
+    (best, *_) = pick_evidence(query_words(question), alarms, 2, frozenset(codes_in(question)))
+    assert best.text == "报警 AL-105 表示主轴过载。"
+
+
+def test_the_asked_attribute_outweighs_the_machine_every_sentence_names():
+    manual = [
+        Source("zk.pdf", 1, "The ZK-200 spindle weighs 38 kg. The ZK-200 spindle has a BT40 taper.", 0.8),
+        Source("zk.pdf", 2, "The maximum torque of the ZK-200 spindle is 45 N·m, reached at 1,500 rpm.", 0.7),
+    ]
+    question = "What is the maximum torque of the ZK-200 spindle?"
+    (best, *_) = pick_evidence(query_words(question), manual, 3, frozenset(codes_in(question)), asks_quantity(question))
+    assert best.citation == 2 and "45 N·m" in best.text
+
+
+def test_a_table_row_is_one_sentence_and_the_lead_keeps_only_close_runners_up():
+    table = "型号: ZK-200; 功率: 7.5 kW; 转速: 12000 rpm\n型号: ZK-300; 功率: 11 kW; 转速: 10000 rpm"
+    assert sentences(table) == [
+        "型号: ZK-200; 功率: 7.5 kW; 转速: 12000 rpm",
+        "型号: ZK-300; 功率: 11 kW; 转速: 10000 rpm",
+    ]
+    rows = [Source("models.xlsx", 1, table, 0.8)]
+    evidence = pick_evidence(query_words("ZK-300 的功率是多少？"), rows, 3, frozenset({"ZK300"}), True)
+    assert evidence[0].text.startswith("型号: ZK-300") and lead_of(evidence) == evidence[:1]
 
 
 def test_focus_keeps_the_sentences_around_the_question_words_and_marks_gaps():

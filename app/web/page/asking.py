@@ -12,12 +12,13 @@ from app.engine.answer import Answer, AskOptions, EventKind
 from app.engine.query import Filter
 from app.web.page.context import PageContext, new_owner, plain_error
 from app.web.page.conversations import ChatHistory, Conversations
-from app.web.page.render import answer_markdown, finished_markdown
+from app.web.page.render import finished_markdown, streaming_markdown
 from app.web.page.sources import Sources
 from core.errors import ZhikuError
 
 log = logging.getLogger(__name__)
 LANGUAGES = ("auto", "zh", "en")
+DRAFT_REFRESH = 8  # draft tokens between two refreshes of the "checking the model's answer" line
 
 
 def options(
@@ -50,9 +51,9 @@ class Asking:
         if not message:
             yield chat, conversation_id, owner, "", gr.skip(), gr.skip(), gr.skip()
             return
-        labels = self.ctx.labels
+        labels, show_draft = self.ctx.labels, self.ctx.settings.answer.show_draft
         chat = [*chat, {"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
-        text, sources, query = "", [], message
+        text, drafted, sources, query = "", 0, [], message
         try:
             service = self.ctx.service(kb, request)
             sessions = self.ctx.sessions
@@ -63,20 +64,22 @@ class Asking:
                     sources, query = event.data.sources, event.data.query
                 elif event.kind == EventKind.TOKEN:
                     text += event.data
-                elif event.kind == EventKind.REPLACE:
-                    text = event.data
+                elif event.kind == EventKind.DRAFT:
+                    drafted += 1
+                    if drafted % DRAFT_REFRESH:  # the line only counts tokens: refresh it now and then
+                        continue
                 else:
                     done: Answer = event.data
                     detail = done.to_json()
-                    chat[-1]["content"] = finished_markdown(done, labels)
+                    chat[-1]["content"] = finished_markdown(done, labels, show_draft)
                     listed = self.conversations.listing(owner, conversation_id, kb)
                     yield chat, conversation_id, owner, "", listed, self.sources.choices(detail), detail
                     return
-                chat[-1]["content"] = answer_markdown(text, sources, labels, query, None)
+                chat[-1]["content"] = streaming_markdown(text, drafted, sources, labels, query)
                 yield chat, conversation_id, owner, "", gr.skip(), gr.skip(), gr.skip()
         except Exception as exc:  # in words, never a traceback; the passages found so far stay readable
             if not isinstance(exc, ZhikuError):
                 log.exception("answering %r failed", message)
-            shown = answer_markdown("", sources, labels, query, None) if sources else ""
+            shown = streaming_markdown("", 0, sources, labels, query) if sources else ""
             chat[-1]["content"] = self.ctx.error(plain_error(exc)) + shown
             yield chat, conversation_id, owner, "", gr.skip(), gr.skip(), gr.skip()

@@ -56,7 +56,7 @@ class Conversations:
     def _shown(self, entry: Entry) -> str:
         if not entry.detail:
             return html.escape(entry.answer)
-        return finished_markdown(Answer.from_json(entry.detail), self.ctx.labels)
+        return finished_markdown(Answer.from_json(entry.detail), self.ctx.labels, self.ctx.settings.answer.show_draft)
 
     def new(
         self, owner: str, kb: str, request: gr.Request | None = None

@@ -22,20 +22,26 @@ def source_block(sources: list[Source], labels: dict[str, str]) -> str:
     return f"\n\n**{labels['sources']}**\n\n" + "\n".join(items)
 
 
-def evidence_block(evidence: list[Evidence], labels: dict[str, str]) -> str:
-    if not evidence:
+def evidence_block(evidence: list[Evidence], lead: list[Evidence], labels: dict[str, str]) -> str:
+    """The evidence sentences the lead answer does not already quote."""
+    rest = [e for e in evidence if (e.text, e.citation) not in {(q.text, q.citation) for q in lead}]
+    if not rest:
         return ""
-    lines = [f"> {html.escape(e.text)} [{e.citation}]" for e in evidence]
+    lines = [f"> {html.escape(e.text)} [{e.citation}]" for e in rest]
     return f"\n\n**{labels['evidence']}**\n\n" + "\n>\n".join(lines)
 
 
-def flag_sentences(answer: str, flagged: list[str], labels: dict[str, str]) -> str:
-    """Escaped answer text with each unsupported sentence struck through and marked."""
-    text = html.escape(answer)
-    for sentence in flagged:
-        mark = html.escape(sentence)
-        text = text.replace(mark, f"<del>{mark}</del> <sup>{html.escape(labels['unsupported'])}</sup>")
-    return text
+def draft_block(done: Answer, labels: dict[str, str]) -> str:
+    """The model's draft, folded and marked as unchecked, with why its sentences were not shown: only when the
+    page is configured to reveal it (`answer.show_draft`) and some of it was held back."""
+    if not done.draft or not done.checks:
+        return ""
+    reasons = "".join(f"<li>{html.escape(c['sentence'])} — <i>{html.escape(c['reason'])}</i></li>" for c in done.checks)
+    body = html.escape(done.draft).replace("\n", "<br>")
+    return (
+        f"\n\n<details><summary>{html.escape(labels['draft'])}</summary>\n\n<blockquote>{body}</blockquote>"
+        f"\n\n{html.escape(labels['draft_checks'])}<ul>{reasons}</ul>\n\n</details>"
+    )
 
 
 def timing_line(timings: dict[str, float], labels: dict[str, str]) -> str:
@@ -52,25 +58,22 @@ def timing_line(timings: dict[str, float], labels: dict[str, str]) -> str:
     return " · ".join(parts)
 
 
-def finished_markdown(done: Answer, labels: dict[str, str]) -> str:
-    """A finished answer carries everything its message shows: text, sources, what was searched, timings."""
-    return answer_markdown(done.answer, done.sources, labels, done.query, done.timings, done)
+def finished_markdown(done: Answer, labels: dict[str, str], show_draft: bool = False) -> str:
+    """A finished answer carries everything its message shows: the answer (the quoted lead first, then the model's
+    checked sentences), its state, the other evidence, the sources, what was searched, timings."""
+    state = [labels[done.grounded]] + ([labels["cached"]] if done.cached else [])
+    body = html.escape(done.answer) + f"\n\n<sub>{html.escape(' · '.join(state))}</sub>"
+    body += evidence_block(done.evidence, done.lead, labels) + (draft_block(done, labels) if show_draft else "")
+    return body + source_block(done.sources, labels) + footer(done.query, labels, done.timings)
 
 
-def answer_markdown(
-    answer: str,
-    sources: list[Source],
-    labels: dict[str, str],
-    query: str,
-    timings: dict[str, float] | None,
-    done: Answer | None = None,
-) -> str:
-    footer = f"\n\n<sub>{labels['searched']}: {html.escape(query)}"
-    if timings:
-        footer += " · " + timing_line(timings, labels)
-    if done is None:
-        return html.escape(answer) + source_block(sources, labels) + footer + "</sub>"
-    marks = [labels[done.grounded]] + ([labels["cached"]] if done.cached else [])
-    state = f"\n\n<sub>{html.escape(' · '.join(marks))}</sub>"
-    body = flag_sentences(done.answer, done.flagged, labels) + state
-    return body + evidence_block(done.evidence, labels) + source_block(sources, labels) + footer + "</sub>"
+def streaming_markdown(shown: str, drafted: int, sources: list[Source], labels: dict[str, str], query: str) -> str:
+    """While the answer is being made: what is shown so far (the lead answer), and, while the model drafts,
+    a line saying its answer is being checked (the draft itself is not shown)."""
+    checking = f"\n\n<sub>{html.escape(labels['checking'].format(tokens=drafted))}</sub>" if drafted else ""
+    return html.escape(shown) + checking + source_block(sources, labels) + footer(query, labels, None)
+
+
+def footer(query: str, labels: dict[str, str], timings: dict[str, float] | None) -> str:
+    line = f"\n\n<sub>{labels['searched']}: {html.escape(query)}"
+    return line + (" · " + timing_line(timings, labels) if timings else "") + "</sub>"

@@ -5,6 +5,7 @@ escaped, so a document can never run code in the page."""
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -89,12 +90,13 @@ def _open(path: Path, ingest: IngestSettings) -> Any:
 
 
 def passage_html(src: Source, evidence: Sequence[Evidence], citation: int) -> str:
-    """The passage, escaped, with the sentences quoted as evidence for this citation marked."""
+    """The passage, escaped, with the sentences quoted as evidence for this citation marked, also where a quoted
+    sentence wraps across the passage's lines (quotes are whitespace-normalised)."""
     text = html.escape(src.text)
     for e in evidence:
         if e.citation == citation and e.text.strip():
-            quoted = html.escape(e.text.strip())
-            text = text.replace(quoted, f"<mark>{quoted}</mark>")
+            quoted = r"\s+".join(re.escape(html.escape(word)) for word in e.text.split())
+            text = re.sub(quoted, lambda m: f"<mark>{m.group()}</mark>", text)
     heading = f"<b>{html.escape(src.heading)}</b><br>" if src.heading else ""
     label = html.escape(f"[{citation}] {src.label()} · {src.score:.2f}")
     return f"<div class='zhiku-passage'><p><b>{label}</b></p>{heading}{text.replace(chr(10), '<br>')}</div>"
