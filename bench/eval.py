@@ -366,14 +366,20 @@ def silver_gold(ground_truth: str, passages: dict[str, tuple[str, str]]) -> set[
 def run_multiturn(es: EvalSet, settings: Settings, kb: Any, dialogues: list[dict[str, Any]], names: dict[str, str]):
     """Follow-up questions retrieved four ways: alone, by the rule, rewritten by the LLM, and by the set's own
     reference rewrite (the ceiling). Scored by hit@5 of the passage holding the reference answer."""
-    from app.engine.memory import Turn, retrieval_query, rewrite_query
+    from app.engine.answer import AskOptions
+    from app.engine.memory import Turn, rewrite_query
     from app.engine.service import AnswerService
 
     service = AnswerService(settings, kb)
     rule_chars = settings.memory.followup_max_chars
     strategies: dict[str, Callable[[str, list[Turn], dict[str, Any]], str]] = {
         "question alone": lambda q, h, d: q,
-        "rule (previous question + follow-up)": lambda q, h, d: retrieval_query(q, h, rule_chars),
+        "rule before issue 18 (previous question + short follow-up)": lambda q, h, d: (
+            f"{h[-1].question} {q}" if h and len(q.strip()) <= rule_chars else q
+        ),
+        "rule (the topic's subject + follow-up; a short question alone when it stands alone)": lambda q, h, d: (
+            service.retrieve(q, h, AskOptions(use_cache=False)).query
+        ),
         f"LLM rewrite ({settings.llm.model_path})": lambda q, h, d: rewrite_query(q, h, 10_000, service._llm_rewrite),
         "reference rewrite (ceiling)": lambda q, h, d: d["expected_query_rewrite"],
     }

@@ -140,6 +140,7 @@ class MemorySettings(BaseModel):
     max_history_tokens: int = Field(1024, ge=0)
     followup_max_chars: int = Field(24, ge=0)
     rewrite: Literal["rule", "llm"] = "rule"
+    answers_in_prompt: bool = False
 
 
 class ServerSettings(BaseModel):

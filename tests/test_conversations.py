@@ -42,7 +42,7 @@ def test_history_is_bounded_by_turns_and_by_tokens():
 
 def test_llm_rewrite_is_used_when_sane_and_the_rule_otherwise():
     history = [Turn("ZK-200 主轴的最大扭矩是多少？", "45 N·m")]
-    rule = "ZK-200 主轴的最大扭矩是多少？ 它的转速呢？"
+    rule = "ZK-200 主轴 它的转速呢？"
     assert rewrite_query("它的转速呢？", history, 24, lambda q, h: " ZK-200 主轴的最高转速是多少？\n") == (
         "ZK-200 主轴的最高转速是多少？"
     )
@@ -61,7 +61,7 @@ def test_ask_session_continues_a_conversation_and_two_sessions_stay_apart(kb_dir
     assert first.returncode == 0, first.stderr
     follow = run_cli("app", "ask", "--json", "--session", "s1", "--evidence-only", "油温呢？", data_dir=data)
     (payload,) = json_lines(follow.stdout)
-    assert payload["session"] == "s1" and payload["query"] == "减速机齿轮箱换油周期？ 油温呢？"
+    assert payload["session"] == "s1" and payload["query"] == "减速机齿轮箱换油周期 油温呢？"
     assert payload["sources"][0]["source"].endswith("减速机说明.pdf")
     other = run_cli("app", "ask", "--json", "--session", "s2", "--evidence-only", "油温呢？", data_dir=data)
     (payload,) = json_lines(other.stdout)

@@ -19,7 +19,7 @@ from core.lang import Language, detect_language
 from core.tokens import query_words
 
 # A code: letters then digits ("AL-105", "GB/T 3098.1", "M8", "BT40"), or digits then letters then digits ("3M6").
-_CODE = re.compile(
+CODE = re.compile(
     r"(?<![A-Za-z0-9])(?:(?:[A-Z]{1,6}(?:/[A-Z]{1,3})?[- ./]?|[A-Za-z]{1,6}[-./]?)\d[\dA-Za-z]*(?:[.\-/]\d+[A-Za-z]*)*"
     r"|\d+[A-Za-z]{1,3}\d+)(?![A-Za-z0-9])"
 )  # a space may part letters from digits only in capitals ("GB/T 3098.1", "AL 105"), never in words ("is 45")
@@ -40,8 +40,8 @@ def code_key(text: str) -> str:
 
 def codes_in(text: str) -> set[str]:
     """The codes a text names, and its numbers that are not part of a code."""
-    codes = {code_key(m) for m in _CODE.findall(text)}
-    return codes | {code_key(n) for n in _NUMBER.findall(_CODE.sub(" ", text))}
+    codes = {code_key(m) for m in CODE.findall(text)}
+    return codes | {code_key(n) for n in _NUMBER.findall(CODE.sub(" ", text))}
 
 
 def asks_quantity(question: str) -> bool:

@@ -25,7 +25,7 @@ from app.engine.answer import Answer, AskOptions, Event, EventKind, Grounded, Re
 from app.engine.answer_cache import AnswerCache, fingerprint
 from app.engine.evidence import Evidence, focus, lead_of, pick_evidence
 from app.engine.llm import LLM, LazyLLM
-from app.engine.memory import Turn, recent, rewrite_query
+from app.engine.memory import Turn, may_need_context, recent, rewrite_query
 from app.engine.query import codes_in
 from app.engine.rerank import make_reranker
 from app.engine.retrieval import Found, Retriever
@@ -37,6 +37,15 @@ from core.settings import Settings
 from core.tokens import query_words
 
 ANSWER_FORMAT = 2  # in the cache's fingerprint: answers cached by an older pipeline are not served
+
+
+STANDS_ALONE_COVERAGE = 0.7  # a short question whose best passage holds this share of its words needs no topic
+
+
+def stands_alone(found: Found) -> bool:
+    """Its best passage holds most of its words, and it has two or more: one word ("电话") always finds itself."""
+    enough = len(found.query.words) >= 2 and bool(found.sources)
+    return found.relevant and enough and found.sources[0].coverage >= STANDS_ALONE_COVERAGE
 
 
 class AnswerService:
@@ -55,9 +64,14 @@ class AnswerService:
         memory = self.settings.memory
         llm_rewrite = self._llm_rewrite if memory.rewrite == "llm" else None
         query = rewrite_query(question, history, memory.followup_max_chars, llm_rewrite)
-        if query != question:
-            vector = None
-        found = self.retriever.search(query, options.k or self.settings.retrieval.top_k, options.where, vector)
+        k = options.k or self.settings.retrieval.top_k
+        found = None
+        if query != question and may_need_context(question, history, memory.followup_max_chars):
+            alone = self.retriever.search(question, k, options.where, vector)
+            if stands_alone(alone):
+                query, found = question, alone
+        if found is None:
+            found = self.retriever.search(query, k, options.where, vector if query == question else None)
         # The question's own codes decide; a follow-up's search text also carries the previous question's.
         codes = frozenset(codes_in(question)) or found.query.codes
         missing = self._missing(codes, found)
@@ -102,7 +116,7 @@ class AnswerService:
         yield Event(EventKind.TOKEN, answer.answer)
         only_evidence = self.settings.answer.evidence_only if options.evidence_only is None else options.evidence_only
         if answer.grounded == Grounded.QUOTED and not only_evidence:
-            yield from self._draft_checked(answer, history, lang, options.temperature)
+            yield from self._draft_checked(answer, self._prompt_history(history), lang, options.temperature)
         answer.timings["generate_ms"] = (time.perf_counter() - started) * 1000
         if cache_key and vector is not None:
             self.cache.store(self.kb.name, cache_key[0], cache_key[1], question, vector, answer.to_json())
@@ -160,7 +174,9 @@ class AnswerService:
     ) -> Iterator[Event]:
         """Streams the model's draft (not shown), checks it, and adds the sentences that passed to the answer."""
         started, first, pieces = time.perf_counter(), 0.0, list[str]()
-        for piece in self._generate(answer.question, answer.sources, history, lang, temperature):
+        # Without the earlier turns, a follow-up ("它的转速呢？") is asked as it was searched (with its topic).
+        asked = answer.question if history or not answer.query else answer.query
+        for piece in self._generate(asked, answer.sources, history, lang, temperature):
             if not pieces:
                 first = time.perf_counter()
                 answer.timings["first_token_ms"] = (first - started) * 1000
@@ -178,6 +194,11 @@ class AnswerService:
             answer.answer += shown
             answer.grounded = Grounded.SUPPORTED
             yield Event(EventKind.TOKEN, shown)
+
+    def _prompt_history(self, history: list[Turn]) -> list[Turn]:
+        """The turns the model sees: none unless `memory.answers_in_prompt` (a small model copies earlier answers;
+        the search text already carries the topic of a follow-up)."""
+        return history if self.settings.memory.answers_in_prompt else []
 
     def _recent(self, history: list[Turn] | None) -> list[Turn]:
         memory = self.settings.memory
