@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 _WORD = re.compile(r"\w+")
+_CJK_WORD = re.compile(r"[\u3400-\u9fff]")
 STOPWORDS_FILE = Path(__file__).with_name("stopwords.txt")
 
 
@@ -32,6 +33,19 @@ def stopwords() -> frozenset[str]:
     """Function words left out of queries: they match nearly every chunk and only slow the search down."""
     lines = STOPWORDS_FILE.read_text(encoding="utf-8").splitlines()
     return frozenset(w.strip().lower() for w in lines if w.strip() and not w.startswith("#"))
+
+
+COMMON_FREQUENCY = 3000  # in jieba's dictionary (60M words in all): "事情", "时间", "材料" and more are this common
+
+
+def common(word: str) -> bool:
+    """A Chinese word too common in general language to tell what a question asks ("事情", "做", "时间"), or a piece
+    jieba's search mode cut from a phrase ("前要"), which no dictionary knows. Latin words are never common here:
+    stop words aside, an English question's words are what it asks about."""
+    if not _CJK_WORD.search(word):
+        return False
+    frequency = _jieba().dt.FREQ.get(word, 0)
+    return frequency >= COMMON_FREQUENCY or frequency == 0
 
 
 def words(text: str) -> list[str]:

@@ -16,13 +16,15 @@ import numpy as np
 
 from core.kb import KnowledgeBase
 from core.lang import Language, detect_language
-from core.tokens import query_words
+from core.tokens import query_words, stopwords
 
 # A code: letters then digits ("AL-105", "GB/T 3098.1", "M8", "BT40"), or digits then letters then digits ("3M6").
 CODE = re.compile(
     r"(?<![A-Za-z0-9])(?:(?:[A-Z]{1,6}(?:/[A-Z]{1,3})?[- ./]?|[A-Za-z]{1,6}[-./]?)\d[\dA-Za-z]*(?:[.\-/]\d+[A-Za-z]*)*"
     r"|\d+[A-Za-z]{1,3}\d+)(?![A-Za-z0-9])"
 )  # a space may part letters from digits only in capitals ("GB/T 3098.1", "AL 105"), never in words ("is 45")
+_LETTERS = re.compile(r"[A-Za-z]+")
+_PERIOD = re.compile(r"[QqHh][1-4]|FY ?\d{2,4}", re.IGNORECASE)
 _NUMBER = re.compile(r"(?<![A-Za-z0-9.,\-/])\d+(?:[.,]\d+)*(?![A-Za-z0-9]|[.,]\d)")
 _ASKS_QUANTITY = re.compile(
     r"多少|几[个次天小年月周台分秒度号倍]|多[久大高长重宽深厚快远少]|什么(?:温度|压力|时候|范围|型号)|范围|"
@@ -39,9 +41,21 @@ def code_key(text: str) -> str:
 
 
 def codes_in(text: str) -> set[str]:
-    """The codes a text names, and its numbers that are not part of a code."""
-    codes = {code_key(m) for m in CODE.findall(text)}
+    """The codes a text names, and its numbers that are not part of a code. A word glued to a figure by a typo
+    ("formed in2014") is not a code: letters that are a stop word ("in", "of", "at") do not make one; nor is a
+    reporting period ("Q2 2023", "FY2023")."""
+    codes = {code_key(m) for m in CODE.findall(text) if not _glued_word(m) and not _period(m)}
     return codes | {code_key(n) for n in _NUMBER.findall(CODE.sub(" ", text))}
+
+
+def _period(code: str) -> bool:
+    """A reporting period, not a part: Q1-Q4, H1/H2, FY2023."""
+    return bool(_PERIOD.fullmatch(code))
+
+
+def _glued_word(code: str) -> bool:
+    letters = _LETTERS.match(code)
+    return bool(letters) and letters.group().islower() and letters.group() in stopwords()
 
 
 def asks_quantity(question: str) -> bool:

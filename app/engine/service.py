@@ -26,7 +26,7 @@ from app.engine.answer_cache import AnswerCache, fingerprint
 from app.engine.evidence import Evidence, focus, lead_of, pick_evidence
 from app.engine.llm import LLM, LazyLLM
 from app.engine.memory import Turn, may_need_context, recent, rewrite_query
-from app.engine.query import codes_in
+from app.engine.query import CODE, code_key, codes_in
 from app.engine.rerank import make_reranker
 from app.engine.retrieval import Found, Retriever
 from app.engine.verify import verify
@@ -65,30 +65,35 @@ class AnswerService:
         llm_rewrite = self._llm_rewrite if memory.rewrite == "llm" else None
         query = rewrite_query(question, history, memory.followup_max_chars, llm_rewrite)
         k = options.k or self.settings.retrieval.top_k
-        found = None
+        found, spent_ms = None, 0.0
         if query != question and may_need_context(question, history, memory.followup_max_chars):
             alone = self.retriever.search(question, k, options.where, vector)
             if stands_alone(alone):
                 query, found = question, alone
+            spent_ms = alone.ms
         if found is None:
             found = self.retriever.search(query, k, options.where, vector if query == question else None)
+            spent_ms += found.ms
         # The question's own codes decide; a follow-up's search text also carries the previous question's.
         codes = frozenset(codes_in(question)) or found.query.codes
-        missing = self._missing(codes, found)
-        if not found.relevant or missing:
-            return Retrieval(query, found.sources, found.ms, False, missing=missing)
+        if missing := self._missing(codes, found, question):
+            return Retrieval(query, found.sources, spent_ms, False, missing=missing)
+        if not found.relevant:
+            return Retrieval(query, found.sources, spent_ms, False)
         n = self.settings.answer.evidence_sentences
         evidence = pick_evidence(found.query.words, found.sources, n, codes, found.query.wants_quantity)
-        return Retrieval(query, found.sources, found.ms, True, evidence, lead_of(evidence))
+        return Retrieval(query, found.sources, spent_ms, True, evidence, lead_of(evidence))
 
     @staticmethod
-    def _missing(codes: frozenset[str], found: Found) -> list[str]:
-        """The question's codes (letters and digits: AL-105, M8, not bare figures) that no passage found holds."""
+    def _missing(codes: frozenset[str], found: Found, question: str) -> list[str]:
+        """The question's codes (letters and digits: AL-105, M8, not bare figures) that no passage found holds,
+        as the question spells them."""
         named = {c for c in codes if any(ch.isalpha() for ch in c)}
         if not named or not found.sources:
             return []
         held = set().union(*(codes_in(f"{s.heading}\n{s.text}") for s in found.sources))
-        return sorted(named - held)
+        spelled = {code_key(m): m for m in CODE.findall(question)}
+        return sorted(spelled.get(c, c) for c in named - held)
 
     def search(self, question: str, history: list[Turn] | None = None, options: AskOptions | None = None) -> Retrieval:
         return self.retrieve(question, self._recent(history), options or AskOptions())

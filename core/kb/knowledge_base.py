@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import math
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -111,6 +112,12 @@ class KnowledgeBase:
 
     def fetch(self, chunk_ids: Sequence[str], vector: np.ndarray) -> list[Source]:
         return self.vectors.fetch(chunk_ids, vector)
+
+    def rarity(self, words: Sequence[str]) -> dict[str, float]:
+        """Each word's inverse chunk frequency over the whole knowledge base (smoothed; a word no chunk holds
+        weighs most)."""
+        total = self.lexical.count()
+        return {w: math.log((total + 1) / (n + 0.5)) for w, n in self.lexical.chunk_frequency(words).items()}
 
     def stored_words(self, chunk_ids: Sequence[str]) -> dict[str, str]:
         """The words the keyword index stored for these chunks: reranking reuses them instead of jieba."""

@@ -64,7 +64,7 @@ def test_a_draft_that_fails_the_check_is_never_shown(service: AnswerService, fak
 
 def test_a_code_no_passage_holds_is_not_found_and_named(service: AnswerService, fake_models: FakeLLM):
     answer = service.ask("报警 AL-999 是什么意思？", options=AskOptions(use_cache=False))
-    assert answer.grounded == Grounded.NOT_FOUND and answer.missing == ["AL999"] and "AL999" in answer.answer
+    assert answer.grounded == Grounded.NOT_FOUND and answer.missing == ["AL-999"] and "AL-999" in answer.answer
     assert answer.lead == [] and fake_models.prompts == [] and answer.sources  # the closest passages are still shown
 
 
@@ -103,3 +103,10 @@ def test_the_workspace_reads_only_existing_knowledge_bases(settings: Settings, d
         workspace.existing("nothing-here")
     ingest_paths(workspace.get("manuals").kb, [str(docs)], settings.ingest, 32)
     assert workspace.existing("manuals").kb.count() > 0 and "manuals" in workspace.names()
+
+
+def test_an_on_topic_question_the_documents_cannot_answer_is_not_found(service: AnswerService, fake_models: FakeLLM):
+    """ "保修期" is in no passage: the spindle passage it would be answered from does not say it."""
+    answer = service.ask("主轴的保修期是多久？", options=AskOptions(use_cache=False))
+    assert answer.grounded == Grounded.NOT_FOUND and answer.lead == [] and fake_models.prompts == []
+    assert service.ask("主轴的最大扭矩是多少？", options=AskOptions(use_cache=False)).grounded == Grounded.SUPPORTED

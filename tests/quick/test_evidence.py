@@ -91,3 +91,10 @@ def test_a_pdf_line_wrap_does_not_cut_a_sentence_but_list_items_stay_apart():
         "| 导轨 | 每日 |",
         "下一段开始了",
     ]
+
+
+def test_codes_are_matched_exactly_but_periods_and_glued_words_are_no_codes():
+    assert codes_in("报警 al-105、AL 210、GB/T 3098.1 与 M8") == {"AL105", "AL210", "GB/T3098.1", "M8"}
+    assert codes_in("12,000 rpm at 0.3 mm") == {"12000", "0.3"}
+    assert codes_in("In Amazon's Q2 2023 10-Q, FY2023") == {"2023", "10"}
+    assert codes_in("the regiment was formed in2014") == set()
