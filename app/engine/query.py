@@ -55,7 +55,7 @@ def _period(code: str) -> bool:
 
 def _glued_word(code: str) -> bool:
     letters = _LETTERS.match(code)
-    return bool(letters) and letters.group().islower() and letters.group() in stopwords()
+    return letters is not None and letters.group().islower() and letters.group() in stopwords()
 
 
 def asks_quantity(question: str) -> bool:
