@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.engine.query import codes_in
+from app.engine.query import CODE, codes_in
 from core.documents import Source
 from core.tokens import words
 
@@ -41,7 +41,7 @@ _PUNCTUATION = re.compile(r"[，。！？；：、,.!?;:()（）]")
 HEADING_WIDTH = 30  # a line narrower than this (a Chinese character counts 2) may be a heading; wrapped lines are wider
 MIN_SENTENCE_CHARS = 4  # shorter pieces are list markers and page numbers, not statements
 CODE_WEIGHT = 0.5  # a sentence naming all the question's codes gains half of a full word coverage
-QUANTITY_BONUS = 0.1  # a figure in a sentence, when the question asks how much / how many / how long
+QUANTITY_BONUS = 0.1  # a figure (not a code's digits) in a sentence, when the question asks how much / many / long
 RANK_COST = 0.02  # per place the sentence's passage is ranked below the first
 MAX_LEAD = 3
 
@@ -109,8 +109,12 @@ def pick_evidence(
     wants_quantity: bool = False,
 ) -> list[Evidence]:  # fmt: skip
     """The `n` best sentences for the question (its content words `core.tokens.query_words`, its `codes` as
-    `query.code_key`s), best first; a better-ranked passage wins ties."""
-    candidates = [(number, src, s) for number, src in enumerate(sources, 1) for s in sentences(src.text)]
+    `query.code_key`s), best first; a better-ranked passage wins ties. A sentence in another language than the
+    question's shares none of its words: only its codes and figures can lift it (e5's cosine per sentence was
+    tried, and ranked a manual's title above the sentence answering the question)."""
+    candidates = [
+        (number, src, s) for number, src in enumerate(sources, 1) for s in sentences(src.text) if not _heading_like(s)
+    ]  # a heading ("Impeller") shares the question's words and says nothing
     if not candidates:
         return []
     held = [set(words(sentence)) for *_, sentence in candidates]
@@ -120,7 +124,7 @@ def pick_evidence(
     for (number, src, sentence), sentence_words in zip(candidates, held, strict=True):
         coverage = sum(weight[w] for w in weight.keys() & sentence_words) / total if total else 0.0
         code_share = len(codes & codes_in(sentence)) / len(codes) if codes else 0.0
-        figure = QUANTITY_BONUS if wants_quantity and _DIGIT.search(sentence) else 0.0
+        figure = QUANTITY_BONUS if wants_quantity and _DIGIT.search(CODE.sub(" ", sentence)) else 0.0
         score = coverage + CODE_WEIGHT * code_share + figure - RANK_COST * (number - 1)
         scored.append((score, coverage + code_share > 0, -number, Evidence(sentence, number, src, score)))
     scored.sort(key=lambda t: (t[1], t[0], t[2]), reverse=True)
