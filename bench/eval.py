@@ -24,8 +24,9 @@ What one run does (evaluation only; the QA sets live outside the project, see ..
    per origin, and the share of answerable questions it wrongly refuses, with a sweep over one floor for all so
    the threshold is chosen by measurement. `--refusals-only` skips the retrieval comparison and the rest.
 5. With `--answers N`: the first N answerable questions through the whole `ask` (LLM included): token-F1 and
-   contains-match of the answer and of the evidence sentences against the gold answer, the grounding states,
-   time to first token and generation time.
+   contains-match of the answer and of the evidence sentences against the gold answer, how often the lead answer
+   contains it, the false-support rate (a model answer shown as checked that neither contains the gold answer
+   nor reaches token-F1 0.1 with it), the grounding states, time to first token and generation time.
 Results: markdown tables on stdout, everything in bench/results/eval-<set>.json.
 """
 
@@ -300,6 +301,9 @@ def run_refusals(es: EvalSet, settings: Settings, kb: Any) -> dict[str, Any]:
     }
 
 
+FALSE_SUPPORT_F1 = 0.1  # a shown model answer sharing less than this token-F1 with the gold answer "overlaps" it not
+
+
 def token_f1(prediction: str, gold: str) -> float:
     from core.tokens import words
 
@@ -326,6 +330,9 @@ def run_answers(es: EvalSet, settings: Settings, kb: Any, n: int) -> dict[str, A
         answer = service.ask(q["question"], options=AskOptions(use_cache=False))
         gold = [str(a) for a in (q.get("answers") or [q.get("answer", "")]) if a]
         evidence = " ".join(e.text for e in answer.evidence)
+        verified = " ".join(answer.verified)
+        verified_f1 = max((token_f1(verified, g) for g in gold), default=0.0)
+        overlaps = contains(verified, gold) or verified_f1 >= FALSE_SUPPORT_F1
         rows.append(
             {
                 "id": q.get("id"),
@@ -333,6 +340,9 @@ def run_answers(es: EvalSet, settings: Settings, kb: Any, n: int) -> dict[str, A
                 "contains": contains(answer.answer, gold),
                 "evidence_f1": max((token_f1(evidence, g) for g in gold), default=0.0),
                 "evidence_contains": contains(evidence, gold),
+                "lead_contains": contains(" ".join(e.text for e in answer.lead), gold),
+                # A model answer shown as checked ("supported") that neither holds nor overlaps the gold answer.
+                "false_support": bool(answer.verified) and not overlaps,
                 "grounded": answer.grounded.value,
                 "first_token_ms": answer.timings.get("first_token_ms", 0.0),
                 "generate_ms": answer.timings["generate_ms"],
@@ -346,6 +356,8 @@ def run_answers(es: EvalSet, settings: Settings, kb: Any, n: int) -> dict[str, A
         "contains": mean("contains"),
         "evidence_token_f1": mean("evidence_f1"),
         "evidence_contains": mean("evidence_contains"),
+        "lead_contains": mean("lead_contains"),
+        "false_support": mean("false_support"),
         "grounded": dict(Counter(r["grounded"] for r in rows)),
         "first_token_ms": percentiles([r["first_token_ms"] for r in rows if r["first_token_ms"]]),
         "generate_ms": percentiles([r["generate_ms"] for r in rows]),
@@ -450,7 +462,8 @@ def markdown(es: EvalSet, report: dict[str, Any]) -> str:
             "",
             f"Answers ({ans['questions']} questions, {report['llm']}): token-F1 {ans['token_f1']:.3f}, "
             f"contains {ans['contains']:.1%}; evidence sentences token-F1 {ans['evidence_token_f1']:.3f}, "
-            f"contains {ans['evidence_contains']:.1%}; grounded {ans['grounded']}; time to first token "
+            f"contains {ans['evidence_contains']:.1%}; lead contains {ans['lead_contains']:.1%}; false support "
+            f"{ans['false_support']:.1%}; grounded {ans['grounded']}; time to first token "
             f"p50 {ans['first_token_ms']['p50']:.0f} ms, p95 {ans['first_token_ms']['p95']:.0f} ms; "
             f"generation p50 {ans['generate_ms']['p50']:.0f} ms.",
         ]
