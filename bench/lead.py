@@ -14,6 +14,7 @@ search, the relevance floor, the code check, the evidence and the lead answer). 
 - `gold removed`: a fixed sample (seed 0) of 40 questions asked with their gold passages' documents left out of
   the search (a filter over every other document, so identical copies go too): the share answered "not found",
   as they should all be;
+- `verbatim`: the share of lead sentences found, whitespace aside, in the passage their citation names;
 - the time from question to lead answer (retrieval included), p50 / p95.
 Results in bench/results/lead.json; the knowledge bases are bench.eval's (ingested on first use).
 """
@@ -49,6 +50,12 @@ def evidence_before(question: str, sources: list[Source], n: int = 3) -> list[st
     scored.sort(key=lambda t: (t[0], t[1]), reverse=True)
     matching = [s for share, _, s in scored if share > 0]
     return (matching or [s for *_, s in scored[:1]])[:n]
+
+
+def verbatim(lead: list[Evidence], sources: list[Source]) -> list[bool]:
+    """Each quoted sentence is in the passage its citation names, whitespace aside."""
+    squeeze = lambda text: "".join(text.split())  # noqa: E731
+    return [1 <= e.citation <= len(sources) and squeeze(e.text) in squeeze(sources[e.citation - 1].text) for e in lead]
 
 
 def score(texts: list[str], gold: list[str]) -> tuple[bool, float]:
@@ -93,6 +100,7 @@ def run_set(name: str, root: Path) -> dict[str, Any]:
                 "before": score(before, gold),
                 "now": score([e.text for e in found.evidence], gold),
                 "refused": not found.relevant,
+                "verbatim": verbatim(lead, found.sources),
                 "missing": found.missing,
                 "ms": ms,
             }
@@ -112,6 +120,10 @@ def run_set(name: str, root: Path) -> dict[str, Any]:
         "refused": statistics.fmean(r["refused"] for r in rows),
         "refused_by_code": statistics.fmean(bool(r["missing"]) for r in rows),
         "gold_removed_refused": gold_removed(es, names, service),
+        "verbatim": statistics.fmean(v for r in rows for v in r["verbatim"])
+        if any(r["verbatim"] for r in rows)
+        else 1.0,
+        "quotes": sum(len(r["verbatim"]) for r in rows),
         "ms": ev.percentiles([r["ms"] for r in rows]),
     }
 
@@ -126,14 +138,15 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, ensure_ascii=False, indent=1))
     print("| set | questions | lead contains / F1 (sentences) | evidence before: contains / F1 | evidence now |"
-          " refused (by code) | gold removed: refused | question to lead p50 / p95 |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|")
+          " refused (by code) | gold removed: refused | quotes verbatim | question to lead p50 / p95 |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(
             f"| {r['set']} | {r['questions']} | {r['lead_contains']:.3f} / {r['lead_f1']:.3f}"
             f" ({r['lead_sentences']:.1f}) | {r['before_contains']:.3f} / {r['before_f1']:.3f}"
             f" | {r['now_contains']:.3f} / {r['now_f1']:.3f}"
             f" | {r['refused']:.1%} ({r['refused_by_code']:.1%}) | {r['gold_removed_refused']:.1%}"
+            f" | {r['verbatim']:.1%} of {r['quotes']}"
             f" | {r['ms']['p50']:.0f} / {r['ms']['p95']:.0f} ms |"
         )
     return 0
