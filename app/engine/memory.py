@@ -4,10 +4,11 @@ The turns come from the conversation store (`conversations.py`), so memory belon
 and two users never see each other's history. Before retrieval a follow-up ("它的转速呢?", "and the nut
 torque?") becomes a standalone query, by a rule or by the LLM (`memory.rewrite`); docs/benchmarks.md compares them.
 
-The rule carries the previous topic's subject (its codes, the "X" of "X的Y" or "the Y of X", else its content
-words) into a question that refers back (它, 这个, 那…呢, 还…, it, that, what about…) or is too short to stand
-alone, and leaves a question that names its own subject (a code of its own, "冷却液的…", "…of the pump") as it
-is: a change of topic is not glued to the last one. "那 AL-105 呢？" after a question about AL-210 is that
+The rule carries the previous topic's subject (the "X" of "X的Y" or "the Y of X", else the question without its
+asking words) into a question that refers back (它, 这个, 那…呢, 还…, 也, it, that, what about…), or into a
+short one that the knowledge base shows cannot stand alone (`AnswerService.retrieve`), and leaves a question
+that names its own subject (a code of its own, "冷却液的…", "…of the pump") as it is: a change of topic is not
+glued to the last one. "那 AL-105 呢？" after a question about AL-210 is that
 question again, about AL-105.
 """
 
