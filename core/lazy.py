@@ -26,7 +26,3 @@ class Lazy(Generic[T]):
                 if self._value is None:
                     self._value = self._load()
         return self._value
-
-    @property
-    def loaded(self) -> bool:
-        return self._value is not None

@@ -3,8 +3,7 @@
 Each name points at "module:attribute"; the module is imported only when that name is asked for, so
 choosing the e5 embedder never imports sentence-transformers, and a provider module never has to import
 the registry (no cycle). `register` adds an entry directly (one defined beside its registry, a plugin, a
-test's fake). An unknown name is
-a ConfigError listing the known ones, worded once here for every kind.
+test's fake). An unknown name is a ConfigError listing the known ones, worded once here for every kind.
 """
 
 from __future__ import annotations

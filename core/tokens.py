@@ -14,8 +14,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from core.lang import CJK
+
 _WORD = re.compile(r"\w+")
-_CJK_WORD = re.compile(r"[\u3400-\u9fff]")
 STOPWORDS_FILE = Path(__file__).with_name("stopwords.txt")
 
 
@@ -42,7 +43,7 @@ def common(word: str) -> bool:
     """A Chinese word too common in general language to tell what a question asks ("事情", "做", "时间"), or a piece
     jieba's search mode cut from a phrase ("前要"), which no dictionary knows. Latin words are never common here:
     stop words aside, an English question's words are what it asks about."""
-    if not _CJK_WORD.search(word):
+    if not CJK.search(word):
         return False
     frequency = _jieba().dt.FREQ.get(word, 0)
     return frequency >= COMMON_FREQUENCY or frequency == 0

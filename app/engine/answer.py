@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from app.engine.evidence import Evidence
+from app.engine.evidence import Evidence, lead_of
 from app.engine.query import Filter
 from core.documents import Source
 
@@ -59,8 +59,12 @@ class Retrieval:
     retrieve_ms: float
     relevant: bool = True
     evidence: list[Evidence] = field(default_factory=list)
-    lead: list[Evidence] = field(default_factory=list)  # the best evidence: the answer quoted from the documents
     missing: list[str] = field(default_factory=list)  # codes the question names that no passage found holds
+
+    @property
+    def lead(self) -> list[Evidence]:
+        """The answer quoted from the documents: the best evidence."""
+        return lead_of(self.evidence)
 
     def to_json(self, question: str) -> dict[str, Any]:
         """What `search --json` and `POST /api/search` return."""
@@ -83,15 +87,23 @@ class Answer:
     sources: list[Source] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
     grounded: Grounded = Grounded.QUOTED
-    flagged: list[str] = field(default_factory=list)  # the draft's sentences that failed a check (not shown)
     query: str = ""
     cached: bool = False
     timings: dict[str, float] = field(default_factory=lambda: {"retrieve_ms": 0.0, "generate_ms": 0.0})
-    lead: list[Evidence] = field(default_factory=list)  # the answer quoted from the documents, shown first
     verified: list[str] = field(default_factory=list)  # the model's sentences that passed every check, shown next
     draft: str = ""  # the model's whole draft, checked or not: shown only when asked for, marked as such
     checks: list[dict[str, str]] = field(default_factory=list)  # each rejected sentence and why
     missing: list[str] = field(default_factory=list)  # the question's codes no passage holds (not found)
+
+    @property
+    def lead(self) -> list[Evidence]:
+        """The answer quoted from the documents, shown first: the best evidence."""
+        return lead_of(self.evidence)
+
+    @property
+    def flagged(self) -> list[str]:
+        """The draft's sentences that failed a check (not shown)."""
+        return [c["sentence"] for c in self.checks]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -120,11 +132,9 @@ class Answer:
             sources=sources,
             evidence=[Evidence.from_json(e, sources) for e in data["evidence"]],
             grounded=Grounded(data["grounded"]),
-            flagged=list(data["flagged"]),
             query=data["query"],
             cached=bool(data.get("cached")),
             timings=dict(data["timings"]),
-            lead=[Evidence.from_json(e, sources) for e in data.get("lead", [])],
             verified=list(data.get("verified", [])),
             draft=str(data.get("draft", "")),
             checks=list(data.get("checks", [])),

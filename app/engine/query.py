@@ -94,7 +94,3 @@ class Query:
             vector = kb.embedder.embed_query(text)
         words = tuple(query_words(text))
         return cls(text, detect_language(text), words, frozenset(codes_in(text)), asks_quantity(text), vector, doc_ids)
-
-    def codes_held_by(self, text: str) -> frozenset[str]:
-        """The question's codes that `text` names too."""
-        return self.codes & codes_in(text) if self.codes else frozenset()

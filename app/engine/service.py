@@ -23,7 +23,7 @@ import numpy as np
 from app.engine import prompts
 from app.engine.answer import Answer, AskOptions, Event, EventKind, Grounded, Retrieval
 from app.engine.answer_cache import AnswerCache, fingerprint
-from app.engine.evidence import Evidence, focus, lead_of, pick_evidence
+from app.engine.evidence import Evidence, focus, pick_evidence
 from app.engine.llm import LLM, LazyLLM
 from app.engine.memory import Turn, may_need_context, recent, rewrite_query
 from app.engine.query import CODE, code_key, codes_in
@@ -82,7 +82,7 @@ class AnswerService:
             return Retrieval(query, found.sources, spent_ms, False)
         n = self.settings.answer.evidence_sentences
         evidence = pick_evidence(found.query.words, found.sources, n, codes, found.query.wants_quantity)
-        return Retrieval(query, found.sources, spent_ms, True, evidence, lead_of(evidence))
+        return Retrieval(query, found.sources, spent_ms, True, evidence)
 
     @staticmethod
     def _missing(codes: frozenset[str], found: Found, question: str) -> list[str]:
@@ -111,7 +111,7 @@ class AnswerService:
         retrieval = self.retrieve(question, history, options, vector)
         answer = Answer(
             question, sources=retrieval.sources, evidence=retrieval.evidence, query=retrieval.query,
-            lead=retrieval.lead, missing=retrieval.missing,
+            missing=retrieval.missing,
         )  # fmt: skip
         answer.timings["retrieve_ms"] = retrieval.retrieve_ms
         yield Event(EventKind.SOURCES, retrieval)
@@ -168,7 +168,7 @@ class AnswerService:
         answer.cached, answer.timings = True, {"retrieve_ms": 0.0, "generate_ms": 0.0}
         answer.timings["cache_ms"] = (time.perf_counter() - started) * 1000
         relevant = answer.grounded != Grounded.NOT_FOUND
-        retrieval = Retrieval(answer.query, answer.sources, 0.0, relevant, answer.evidence, answer.lead, answer.missing)
+        retrieval = Retrieval(answer.query, answer.sources, 0.0, relevant, answer.evidence, answer.missing)
         return iter(
             [Event(EventKind.SOURCES, retrieval), Event(EventKind.TOKEN, answer.answer), Event(EventKind.DONE, answer)]
         )
@@ -192,7 +192,6 @@ class AnswerService:
         answer.draft = "".join(pieces).strip()
         verdict = verify(answer.draft, answer.question, answer.sources, self.settings.answer.grounding_min_share)
         answer.checks = [r.to_json() for r in verdict.rejected]
-        answer.flagged = [r.sentence for r in verdict.rejected]
         if verdict.shown:
             answer.verified = verdict.shown
             shown = "\n\n" + self._template("model_answer", lang).format(answer=" ".join(verdict.shown))

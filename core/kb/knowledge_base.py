@@ -55,6 +55,7 @@ class KnowledgeBase:
         if self.manifest.get_meta("name") != kb:
             self.manifest.set_meta("name", kb)  # listed by its own name: the file's is hashed for "工艺卡"
         collection = self.manifest.get_meta("collection") or collection_name(kb)
+        self._counted: tuple[str | None, int] = (None, 0)  # (version, chunks), see `_chunk_total`
         self.vectors = VectorStore(kb, embedder.name, collection, self.dirs, store or VectorStoreSettings())
 
     # -- who owns it -----------------------------------------------------------------------------------
@@ -116,8 +117,16 @@ class KnowledgeBase:
     def rarity(self, words: Sequence[str]) -> dict[str, float]:
         """Each word's inverse chunk frequency over the whole knowledge base (smoothed; a word no chunk holds
         weighs most)."""
-        total = self.lexical.count()
+        total = self._chunk_total()
         return {w: math.log((total + 1) / (n + 0.5)) for w, n in self.lexical.chunk_frequency(words).items()}
+
+    def _chunk_total(self) -> int:
+        """Chunks in the keyword index, counted once per version of the contents: a COUNT over every chunk on
+        each question costs milliseconds in a knowledge base of a million."""
+        version = self.version
+        if self._counted[0] != version:
+            self._counted = (version, self.lexical.count())
+        return self._counted[1]
 
     def stored_words(self, chunk_ids: Sequence[str]) -> dict[str, str]:
         """The words the keyword index stored for these chunks: reranking reuses them instead of jieba."""

@@ -100,14 +100,8 @@ class LexicalIndex:
 
     def chunk_frequency(self, terms: Iterable[str]) -> dict[str, int]:
         """How many chunks hold each word: how rare it is in the whole knowledge base."""
-        return {
-            t: int(
-                self._db.execute("SELECT COUNT(*) FROM chunk_words WHERE chunk_words MATCH ?", (f'"{t}"',)).fetchone()[
-                    0
-                ]
-            )
-            for t in terms
-        }
+        sql = "SELECT COUNT(*) FROM chunk_words WHERE chunk_words MATCH ?"
+        return {t: int(self._db.execute(sql, (f'"{t}"',)).fetchone()[0]) for t in terms}
 
     def chunk_ids(self) -> set[str]:
         return {r[0] for r in self._db.execute("SELECT chunk_id FROM chunk_rows")}

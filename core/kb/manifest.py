@@ -239,7 +239,7 @@ class Manifest:
         for doc_id in {doc_id_of(c) for c in chunk_ids}:
             self._db.execute(
                 "UPDATE documents SET n_stored = n_stored + ? WHERE doc_id = ?",
-                (sum(1 for c in chunk_ids if c.startswith(doc_id + "-")), doc_id),
+                (sum(1 for c in chunk_ids if doc_id_of(c) == doc_id), doc_id),
             )
 
     def twin_paths(self, chunk_ids: Sequence[str]) -> list[str]:
