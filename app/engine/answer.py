@@ -28,7 +28,7 @@ class Grounded(StrEnum):
 class EventKind(StrEnum):
     SOURCES = "sources"  # data: Retrieval, known before any model runs
     TOKEN = "token"  # data: str, the next piece of the answer as shown (the lead first, checked sentences after)
-    DRAFT = "draft"  # data: str, the next token of the model's draft: not shown until it is checked
+    DRAFT = "draft"  # data: str, the next token of the model's draft, not shown; "" first: the model has started
     DONE = "done"  # data: Answer
 
 

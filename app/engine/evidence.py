@@ -33,6 +33,8 @@ _SENTENCE_END = re.compile(
 # A table row as the loaders write it ("型号: ZK-200; 功率: 7.5 kW"): one statement, not one per cell.
 _TABLE_ROW = re.compile(r"^[^\n:：;；]{1,40}[:：] [^\n]*?; [^\n:：;；]{1,40}[:：] [^\n]*$", re.MULTILINE)
 _DIGIT = re.compile(r"\d")
+_BULLET = re.compile(r"^\s*[-•*·]\s")
+_LETTERS = re.compile(r"[A-Z]+")
 _NUMBERING = re.compile(
     r"^(?:(?:section|chapter|part)\s+)?(?:\d{1,2}(?:\.\d{1,2})*\.?|[一二三四五六七八九十]{1,3}[、.．]|第.{1,4}[章节])\s*",
     re.IGNORECASE,
@@ -113,8 +115,8 @@ def pick_evidence(
     question's shares none of its words: only its codes and figures can lift it (e5's cosine per sentence was
     tried, and ranked a manual's title above the sentence answering the question)."""
     candidates = [
-        (number, src, s) for number, src in enumerate(sources, 1) for s in sentences(src.text) if not _heading_like(s)
-    ]  # a heading ("Impeller") shares the question's words and says nothing
+        (number, src, s) for number, src in enumerate(sources, 1) for s in sentences(src.text) if _quotable(s, codes)
+    ]
     if not candidates:
         return []
     held = [set(words(sentence)) for *_, sentence in candidates]
@@ -135,6 +137,21 @@ def pick_evidence(
 def _rarity(terms: set[str], held: list[set[str]]) -> dict[str, float]:
     """Each question word's weight: how rare it is among the candidate sentences (smoothed inverse frequency)."""
     return {w: math.log((len(held) + 1) / (sum(w in h for h in held) + 0.5)) for w in terms}
+
+
+def _quotable(sentence: str, codes: frozenset[str]) -> bool:
+    """Not a heading ("Impeller" shares the question's words and says nothing; a bulleted item is no heading),
+    and not a look-alike: a sentence naming AL-210 and not AL-105 answers nothing about AL-105, however many of
+    the question's words it shares."""
+    if _heading_like(sentence) and not _BULLET.match(sentence):
+        return False
+    return not codes or not _look_alike(codes_in(sentence), codes)
+
+
+def _look_alike(named: set[str], asked: frozenset[str]) -> bool:
+    """A code of the same family (the same letters: AL-210 for AL-105, E34 for E21) without the asked one."""
+    families = {m.group() for c in asked if (m := _LETTERS.match(c))}
+    return not named & asked and any((m := _LETTERS.match(c)) and m.group() in families for c in named)
 
 
 def lead_of(evidence: list[Evidence]) -> list[Evidence]:

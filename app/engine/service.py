@@ -39,13 +39,10 @@ from core.tokens import query_words
 ANSWER_FORMAT = 2  # in the cache's fingerprint: answers cached by an older pipeline are not served
 
 
-STANDS_ALONE_COVERAGE = 0.7  # a short question whose best passage holds this share of its words needs no topic
-
-
 def stands_alone(found: Found) -> bool:
-    """Its best passage holds most of its words, and it has two or more: one word ("电话") always finds itself."""
-    enough = len(found.query.words) >= 2 and bool(found.sources)
-    return found.relevant and enough and found.sources[0].coverage >= STANDS_ALONE_COVERAGE
+    """Searched alone, it is answerable (the floor and the coverage check), and it has two or more words: one word
+    ("电话") always finds itself."""
+    return found.relevant and len(found.query.words) >= 2
 
 
 class AnswerService:
@@ -181,6 +178,7 @@ class AnswerService:
         started, first, pieces = time.perf_counter(), 0.0, list[str]()
         # Without the earlier turns, a follow-up ("它的转速呢？") is asked as it was searched (with its topic).
         asked = answer.question if history or not answer.query else answer.query
+        yield Event(EventKind.DRAFT, "")  # the model starts reading its prompt: a page can say so at once
         for piece in self._generate(asked, answer.sources, history, lang, temperature):
             if not pieces:
                 first = time.perf_counter()

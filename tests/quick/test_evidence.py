@@ -117,3 +117,12 @@ def test_every_quote_is_verbatim_in_the_passage_its_citation_names():
         for e in pick_evidence(query_words(question), sources, 3, frozenset(codes_in(question)), True):
             assert "".join(e.text.split()) in "".join(sources[e.citation - 1].text.split())
             assert e.source is sources[e.citation - 1]
+
+
+def test_a_look_alike_code_and_a_heading_are_not_quoted_but_a_bulleted_step_is():
+    text = "故障处理\n报警 AL-210 表示润滑油压力不足。\n报警 AL-105 表示主轴过载。\n- 清理切屑"
+    passage = [Source("ck6140.pdf", 3, text, 0.8)]
+    quoted = [e.text for e in pick_evidence(query_words("报警 AL-105 是什么意思？"), passage, 3, frozenset({"AL105"}))]
+    assert quoted == ["报警 AL-105 表示主轴过载。"]  # not AL-210's line, not the heading "故障处理"
+    steps = [e.text for e in pick_evidence(query_words("切屑怎么处理？"), passage, 3)]
+    assert "- 清理切屑" in steps and "故障处理" not in steps

@@ -53,7 +53,7 @@ class Asking:
             return
         labels, show_draft = self.ctx.labels, self.ctx.settings.answer.show_draft
         chat = [*chat, {"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
-        text, drafted, sources, query = "", 0, [], message
+        text, drafted, sources, query = "", None, [], message
         try:
             service = self.ctx.service(kb, request)
             sessions = self.ctx.sessions
@@ -64,9 +64,9 @@ class Asking:
                     sources, query = event.data.sources, event.data.query
                 elif event.kind == EventKind.TOKEN:
                     text += event.data
-                elif event.kind == EventKind.DRAFT:
-                    drafted += 1
-                    if drafted % DRAFT_REFRESH:  # the line only counts tokens: refresh it now and then
+                elif event.kind == EventKind.DRAFT:  # the model drafts: say so at once, then count now and then
+                    drafted = (drafted or 0) + bool(event.data)
+                    if drafted % DRAFT_REFRESH:
                         continue
                 else:
                     done: Answer = event.data
@@ -80,6 +80,6 @@ class Asking:
         except Exception as exc:  # in words, never a traceback; the passages found so far stay readable
             if not isinstance(exc, ZhikuError):
                 log.exception("answering %r failed", message)
-            shown = streaming_markdown("", 0, sources, labels, query) if sources else ""
+            shown = streaming_markdown("", None, sources, labels, query) if sources else ""
             chat[-1]["content"] = self.ctx.error(plain_error(exc)) + shown
             yield chat, conversation_id, owner, "", gr.skip(), gr.skip(), gr.skip()

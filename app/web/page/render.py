@@ -67,10 +67,13 @@ def finished_markdown(done: Answer, labels: dict[str, str], show_draft: bool = F
     return body + source_block(done.sources, labels) + footer(done.query, labels, done.timings)
 
 
-def streaming_markdown(shown: str, drafted: int, sources: list[Source], labels: dict[str, str], query: str) -> str:
-    """While the answer is being made: what is shown so far (the lead answer), and, while the model drafts,
-    a line saying its answer is being checked (the draft itself is not shown)."""
-    checking = f"\n\n<sub>{html.escape(labels['checking'].format(tokens=drafted))}</sub>" if drafted else ""
+def streaming_markdown(
+    shown: str, drafted: int | None, sources: list[Source], labels: dict[str, str], query: str
+) -> str:
+    """While the answer is being made: what is shown so far (the lead answer), and, from when the model starts
+    drafting (`drafted`: its tokens so far), a line saying its answer will be checked first; the draft itself is
+    not shown."""
+    checking = "" if drafted is None else f"\n\n<sub>{html.escape(labels['checking'].format(tokens=drafted))}</sub>"
     return html.escape(shown) + checking + source_block(sources, labels) + footer(query, labels, None)
 
 
