@@ -1,9 +1,12 @@
-"""Embed a document's chunks in batches and store them, leaving out near-duplicates of what is stored.
+"""Embed a document's chunks in batches and store them, leaving out what is already stored word for word.
 
-Manuals repeat themselves: the same warning box on every page, the same header, a revised edition that
-shares most of its text with the last. A chunk whose embedding is at least `near_duplicate_threshold`
-similar (cosine) to a stored chunk, or to an earlier one of its batch, is not stored again. It is recorded
-in the manifest with its twin, so deleting the twin's document stores it after all: nothing is lost.
+Manuals repeat themselves: the same warning box on every page, a revised edition that shares most of its
+text with the last. Manufacturing documents are also templates: twenty maintenance cards that differ only
+in a machine number and an alarm code embed almost identically, and each holds a fact the others do not.
+So the embedding only finds candidates (cosine at or above `near_duplicate_threshold` with a stored chunk,
+or an earlier one of the batch); a candidate is a duplicate only when its text is the same up to
+whitespace, punctuation and page numbers (`ingest/sametext.py`). A chunk left out is recorded in the
+manifest with its twin, so deleting the twin's document stores it after all: nothing is lost.
 """
 
 from __future__ import annotations
@@ -14,9 +17,14 @@ import numpy as np
 
 from core.documents import Chunk
 from core.kb import KnowledgeBase
+from core.kb.vectors import Neighbour
 from core.settings import IngestSettings
+from ingest.sametext import same_text_key
 
 _EXACT = 1e-6  # float error: a threshold of 1.0 still catches identical texts
+# Stored chunks looked at per new chunk. An exact copy is the nearest of all; a trivially different one
+# (spacing, a page number) may sit behind a few template look-alikes that embed even closer.
+CANDIDATES = 8
 
 
 def batches(chunks: list[Chunk], size: int) -> list[list[Chunk]]:
@@ -26,20 +34,29 @@ def batches(chunks: list[Chunk], size: int) -> list[list[Chunk]]:
 
 
 def twins(kb: KnowledgeBase, batch: list[Chunk], vectors: np.ndarray, threshold: float) -> list[str]:
-    """For each chunk, the id of the stored (or earlier in-batch) chunk it duplicates, or ""."""
+    """For each chunk, the id of the stored (or earlier in-batch) chunk with the same text, or ""."""
     if threshold <= 0:
         return [""] * len(batch)
     limit = threshold - _EXACT
-    found = [chunk_id if sim >= limit else "" for chunk_id, sim in kb.nearest(vectors)]
+    keys = [same_text_key(c.text, c.heading) for c in batch]
+    found = [_same_stored(key, near, limit) for key, near in zip(keys, kb.nearest(vectors, CANDIDATES), strict=True)]
     sims = vectors @ vectors.T
     for i in range(len(batch)):
         if found[i]:
             continue
         for j in range(i):
-            if not found[j] and sims[i, j] >= limit:
+            if not found[j] and sims[i, j] >= limit and keys[i] == keys[j]:
                 found[i] = batch[j].id
                 break
     return found
+
+
+def _same_stored(key: str, neighbours: list[Neighbour], limit: float) -> str:
+    """The first close stored chunk whose text is the same as the one keyed by `key`, or ""."""
+    for near in neighbours:
+        if near.similarity >= limit and same_text_key(near.text, near.heading) == key:
+            return near.chunk_id
+    return ""
 
 
 def store_chunks(

@@ -31,7 +31,7 @@ from core.errors import ZhikuError
 from core.kb.catalog import KBInfo, collection_name, read_info
 from core.kb.lexical import Hit, LexicalIndex
 from core.kb.manifest import DocStatus, FileEntry, FileStatus, Manifest
-from core.kb.vectors import VectorStore, mismatch
+from core.kb.vectors import Neighbour, VectorStore, mismatch
 from core.settings import Settings, VectorStoreSettings
 from core.tokens import index_text
 
@@ -215,8 +215,9 @@ class KnowledgeBase:
         self.vectors.add(chunks, vectors)
         self.lexical.add((c.id, c.doc_id, c.words or index_text(c.keyword_text())) for c in chunks)
 
-    def nearest(self, vectors: np.ndarray) -> list[tuple[str, float]]:
-        return self.vectors.nearest(vectors)
+    def nearest(self, vectors: np.ndarray, k: int) -> list[list[Neighbour]]:
+        """The `k` stored chunks nearest each vector, with their texts (near-duplicate checks)."""
+        return self.vectors.nearest(vectors, k)
 
     def begin_document(self, doc_id: str, sha256: str, n_chunks: int, pages: int, replacing: str) -> None:
         """Marked `writing` before its first chunk is stored. The document `replacing` named until now goes

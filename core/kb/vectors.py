@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -75,6 +75,15 @@ def mismatch(kb: str, built_with: str | None, configured: str) -> EmbeddingMisma
     )
 
 
+class Neighbour(NamedTuple):
+    """A stored chunk near a vector: near-duplicate checks compare its text, not only its score."""
+
+    chunk_id: str
+    similarity: float  # cosine
+    text: str
+    heading: str
+
+
 class VectorStore:
     """One knowledge base's collection. `collection` is its name (a reindex switches to a new one)."""
 
@@ -124,14 +133,25 @@ class VectorStore:
     def add(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         self.upsert([c.id for c in chunks], [c.text for c in chunks], [c.metadata() for c in chunks], vectors)
 
-    def nearest(self, vectors: np.ndarray) -> list[tuple[str, float]]:
-        """(id, cosine similarity) of the stored chunk closest to each vector; ("", -1) in an empty KB."""
-        if len(vectors) == 0 or self.collection.count() == 0:
-            return [("", -1.0)] * len(vectors)
+    def nearest(self, vectors: np.ndarray, k: int) -> list[list[Neighbour]]:
+        """The `k` stored chunks closest to each vector, best first, with the text their embedding was made
+        from (heading path and text), so a caller can tell a copy from a look-alike; [] in an empty KB."""
+        stored = self.collection.count() if len(vectors) else 0
+        if stored == 0:
+            return [[] for _ in range(len(vectors))]
         res = self.collection.query(
-            query_embeddings=np.asarray(vectors, dtype=np.float32), n_results=1, include=["distances"]
+            query_embeddings=np.asarray(vectors, dtype=np.float32),
+            n_results=min(k, stored),
+            include=["distances", "documents", "metadatas"],
         )
-        return [(ids[0], 1.0 - float(d[0])) for ids, d in zip(res["ids"], res["distances"], strict=True)]
+        found = zip(res["ids"], res["distances"], res["documents"], res["metadatas"], strict=True)
+        return [
+            [
+                Neighbour(cid, 1.0 - float(dist), text, str(meta.get("heading", "")))
+                for cid, dist, text, meta in zip(ids, dists, texts, metas, strict=True)
+            ]
+            for ids, dists, texts, metas in found
+        ]
 
     def delete(self, ids: Sequence[str]) -> None:
         """By id, in slices: as fast in a KB of a million chunks as in one of ten."""
