@@ -68,7 +68,10 @@ def run_queries(args: argparse.Namespace, settings: Settings) -> int:
     from app.engine.service import AnswerService
     from app.engine.sessions import Sessions
     from core.kb import open_kb
+    from core.limits import check_question
 
+    if args.question != "-":  # before a knowledge base is opened or a model loaded
+        check_question(args.question, settings.limits)
     service = AnswerService(settings, open_kb(settings))
     where = Filter(tuple(args.doc), tuple(args.type), tuple(args.tag))
     options = AskOptions(
@@ -93,7 +96,7 @@ def run_queries(args: argparse.Namespace, settings: Settings) -> int:
         "ask": ask,
     }
     for question in questions(args.question):
-        result = handlers[args.command](question)
+        result = handlers[args.command](check_question(question, settings.limits))
         if args.json:
             print(json.dumps(result, ensure_ascii=False), flush=True)
         else:

@@ -150,11 +150,21 @@ class ServerSettings(BaseModel):
     sample_kb: str = "examples"
     ui_language: Literal["zh", "en"] = "zh"
     page_image_width: int = Field(900, ge=200, le=3000)
+    # The doors (docs/decisions/security.md): Host allowlist, Origin check, refusing an open network service.
+    allowed_hosts: list[str] = Field(default_factory=list)
+    check_origin: bool = True
+    trusted_origins: list[str] = Field(default_factory=list)
+    allow_open_network: bool = False
+    forwarded_allow_ips: list[str] = Field(default_factory=list)
 
 
 class AuthSettings(BaseModel):
     enabled: bool = False
     users: dict[str, str] = Field(default_factory=dict, repr=False)  # name -> hash (`python -m app hash-password`)
+    # Wrong passwords and API keys, per client: locked out after max_failures, for lockout_s doubling to max_lockout_s.
+    max_failures: int = Field(5, ge=1)
+    lockout_s: float = Field(30.0, gt=0)
+    max_lockout_s: float = Field(900.0, gt=0)
 
 
 class VectorStoreSettings(BaseModel):
@@ -169,6 +179,18 @@ class ApiSettings(BaseModel):
     keys: list[str] = Field(default_factory=list, repr=False)
     cors_origins: list[str] = Field(default_factory=list)
     max_upload_files: int = Field(20, ge=1)
+
+
+class LimitSettings(BaseModel):
+    """What one request may carry, by any door; over a limit is refused (413) before any work is done."""
+
+    question_chars: int = Field(2000, ge=1)
+    list_items: int = Field(200, ge=1)
+    item_chars: int = Field(500, ge=1)
+    messages: int = Field(100, ge=1)
+    conversation_chars: int = Field(100_000, ge=1)
+    body_mb: float = Field(2.0, gt=0)
+    upload_mb: float = Field(1000.0, gt=0)
 
 
 class Settings(BaseSettings):
@@ -192,6 +214,7 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     auth: AuthSettings = AuthSettings()
     api: ApiSettings = ApiSettings()
+    limits: LimitSettings = LimitSettings()
 
     @classmethod
     def settings_customise_sources(

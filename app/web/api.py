@@ -13,30 +13,40 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile
+from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
 from app.engine.answer import AskOptions
 from app.engine.query import Filter
 from app.engine.sessions import Sessions
 from app.engine.workspace import Workspace
-from app.web.keys import key_guard
 from core.errors import UnknownKBError
 from core.kb import check_kb_name
-from core.settings import Settings
+from core.limits import TooLargeError, check_items, check_question
+from core.settings import LimitSettings, Settings
 from ingest.pipeline import ingest_files
 from ingest.report import FileTask, Status
 from ingest.uploads import safe_filename, stage_uploads, upload_folder
 
 API_OWNER = "api"  # conversations started through the API (`session`) belong to API callers, not page users
+KB_NAME = 64  # characters: longer cannot name a knowledge base (core.kb.check_kb_name), and is not repeated back
+KbName = Annotated[str, PathParam(max_length=KB_NAME)]
+Target = Annotated[str, PathParam(max_length=1000)]
 
 
 class SearchRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=4000)
-    kb: str | None = None
+    question: str = Field(min_length=1, description="at most limits.question_chars characters")
+    kb: str | None = Field(None, max_length=KB_NAME)
     k: int | None = Field(None, ge=1, le=100)
     documents: list[str] = Field(default_factory=list, description="paths, file names or document ids")
     types: list[str] = Field(default_factory=list, description='file types, e.g. "pdf"')
     tags: list[str] = Field(default_factory=list, description="ingest tags")
+
+    def checked(self, limits: LimitSettings) -> None:
+        """The configured limits, before any work: the length is known before the question is embedded."""
+        check_question(self.question, limits)
+        for field in ("documents", "types", "tags"):
+            check_items(field, getattr(self, field), limits)
 
     def options(self, **more: Any) -> AskOptions:
         where = Filter(tuple(self.documents), tuple(self.types), tuple(self.tags))
@@ -60,10 +70,10 @@ class Api:
     def kbs(self) -> dict[str, Any]:
         return {"default": self.settings.kb, "kbs": [{"name": name} for name in self.workspace.names()]}
 
-    def documents(self, kb: str) -> dict[str, Any]:
+    def documents(self, kb: KbName) -> dict[str, Any]:
         return {"kb": kb, "documents": self.workspace.existing(kb).kb.listing()}
 
-    def delete_document(self, kb: str, target: str) -> dict[str, Any]:
+    def delete_document(self, kb: KbName, target: Target) -> dict[str, Any]:
         """`target`: a path as listed, or a document id (all of its names go)."""
         paths = self.workspace.existing(kb).kb.delete([target])[target]
         if not paths:
@@ -71,8 +81,12 @@ class Api:
         return {"kb": kb, "deleted": paths}
 
     def ingest(self, kb: str | None, files: list[UploadFile], tags: list[str]) -> dict[str, Any]:
-        if not files or len(files) > self.settings.api.max_upload_files:
-            raise HTTPException(400, f"send 1 to {self.settings.api.max_upload_files} files in the field 'files'")
+        most = self.settings.api.max_upload_files
+        if len(files) > most:
+            raise TooLargeError(f"{len(files):,} files, at most {most} per upload (api.max_upload_files)")
+        if not files:
+            raise HTTPException(400, f"send 1 to {most} files in the field 'files'")
+        check_items("tags", tags, self.settings.limits)
         knowledge_base = self.workspace.get(check_kb_name(kb or self.settings.kb)).kb
         with tempfile.TemporaryDirectory(prefix="zhiku-upload-") as tmp:
             received, refused = self._receive(files, Path(tmp))
@@ -101,9 +115,11 @@ class Api:
         return received, refused
 
     def search(self, body: SearchRequest) -> dict[str, Any]:
+        body.checked(self.settings.limits)
         return self.workspace.existing(body.kb).search(body.question, options=body.options()).to_json(body.question)
 
     def ask(self, body: AskRequest) -> dict[str, Any]:
+        body.checked(self.settings.limits)
         service = self.workspace.existing(body.kb)
         options = body.options(
             evidence_only=body.evidence_only, use_cache=body.use_cache, temperature=body.temperature,
@@ -116,8 +132,9 @@ class Api:
         return {**answer.to_json(), "session": session}
 
 
-def api_router(api: Api) -> APIRouter:
-    router = APIRouter(prefix="/api", tags=["api"], dependencies=[key_guard(api.settings)])
+def api_router(api: Api, guard: Any) -> APIRouter:
+    """`guard`: the key check (`keys.key_guard`), run before each route."""
+    router = APIRouter(prefix="/api", tags=["api"], dependencies=[guard])
     router.add_api_route("/kbs", api.kbs, methods=["GET"], summary="Knowledge bases (shared ones)")
     router.add_api_route("/kbs/{kb}/documents", api.documents, methods=["GET"], summary="A knowledge base's files")
     router.add_api_route(
@@ -127,7 +144,7 @@ def api_router(api: Api) -> APIRouter:
 
     @router.post("/ingest", summary="Upload files into a knowledge base (created when new)")
     def ingest(
-        files: Annotated[list[UploadFile], File()], kb: Annotated[str | None, Form()] = None,
+        files: Annotated[list[UploadFile], File()], kb: Annotated[str | None, Form(max_length=KB_NAME)] = None,
         tags: Annotated[list[str] | None, Form()] = None,
     ) -> dict[str, Any]:  # fmt: skip
         return api.ingest(kb, files, tags or [])

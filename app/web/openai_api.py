@@ -25,6 +25,8 @@ from app.engine.answer import Answer, AskOptions, EventKind
 from app.engine.memory import Turn
 from app.engine.workspace import Workspace
 from core.errors import ZhikuError
+from core.limits import check_conversation, check_question
+from core.settings import LimitSettings
 
 DEFAULT_MODEL = "zhiku"
 
@@ -45,12 +47,14 @@ class Message(BaseModel):
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="allow")  # OpenAI clients send many knobs that do not apply here
 
-    model: str = DEFAULT_MODEL
+    model: str = Field(DEFAULT_MODEL, max_length=200)
     messages: list[Message] = Field(min_length=1)
     stream: bool = False
     temperature: float | None = Field(None, ge=0.0, le=2.0)
 
-    def question_and_history(self) -> tuple[str, list[Turn]]:
+    def question_and_history(self, limits: LimitSettings) -> tuple[str, list[Turn]]:
+        """Checked against the limits first: how many messages, how long together, how long the question."""
+        check_conversation([m.text() for m in self.messages], limits)
         said = [(m.role, m.text()) for m in self.messages if m.role in ("user", "assistant")]
         if not said or said[-1][0] != "user" or not said[-1][1].strip():
             raise ZhikuError("the last message must be the user's question")
@@ -61,7 +65,7 @@ class ChatRequest(BaseModel):
             elif asked is not None:
                 history.append(Turn(asked, text))
                 asked = None
-        return said[-1][1].strip(), history
+        return check_question(said[-1][1].strip(), limits), history
 
 
 def completion(answer: Answer, model: str, reply_id: str) -> dict[str, Any]:
@@ -88,7 +92,7 @@ def chunk(reply_id: str, model: str, delta: dict[str, Any], finish: str | None =
     return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
 
-def openai_router(workspace: Workspace, guard: Any) -> APIRouter:
+def openai_router(workspace: Workspace, guard: Any, limits: LimitSettings) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["openai"], dependencies=[guard])
 
     @router.get("/models", summary="The knowledge bases, as models")
@@ -97,10 +101,10 @@ def openai_router(workspace: Workspace, guard: Any) -> APIRouter:
         return {"object": "list", "data": [{"id": n, "object": "model", "owned_by": "zhiku"} for n in names]}
 
     @router.post("/chat/completions", summary="Answer from a knowledge base, OpenAI-style, with sources")
-    def chat(body: ChatRequest, x_zhiku_kb: Annotated[str | None, Header()] = None) -> Any:
+    def chat(body: ChatRequest, x_zhiku_kb: Annotated[str | None, Header(max_length=200)] = None) -> Any:
+        question, history = body.question_and_history(limits)
         kb = x_zhiku_kb or (None if body.model == DEFAULT_MODEL else body.model)
         service = workspace.existing(kb)
-        question, history = body.question_and_history()
         options = AskOptions(temperature=body.temperature)
         reply_id, model = f"chatcmpl-{uuid.uuid4().hex}", body.model
         if not body.stream:

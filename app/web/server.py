@@ -21,11 +21,13 @@ from app.engine.sessions import Sessions
 from app.engine.workspace import Workspace
 from app.web.api import Api, api_router
 from app.web.auth import Authenticator
-from app.web.errors import install_error_handlers
-from app.web.keys import key_guard
+from app.web.doors import Doors, check_exposure
+from app.web.errors import ErrorShape, install_error_handlers
+from app.web.keys import KeySignIn, key_guard
 from app.web.openai_api import openai_router
 from app.web.page import build_page
 from app.web.page.labels import LABELS
+from app.web.throttle import Throttle
 from core.settings import Settings
 from ingest.report import Status
 
@@ -35,10 +37,11 @@ def page_paths(default: str) -> dict[str, str]:
     return {lang: "/" if lang == default else f"/{lang}" for lang in LABELS}
 
 
-def install_api(app: FastAPI, settings: Settings, workspace: Workspace, sessions: Sessions) -> None:
+def install_api(app: FastAPI, settings: Settings, workspace: Workspace, sessions: Sessions, throttle: Throttle) -> None:
     """The routes, the key check, CORS (closed unless origins are configured) and the error mapping."""
-    app.include_router(api_router(Api(settings, workspace, sessions)))
-    app.include_router(openai_router(workspace, key_guard(settings)))
+    guard = key_guard(settings, throttle)
+    app.include_router(api_router(Api(settings, workspace, sessions), guard))
+    app.include_router(openai_router(workspace, guard, settings.limits))
     if settings.api.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.api.cors_origins, allow_methods=["GET", "POST", "DELETE"],
@@ -47,7 +50,16 @@ def install_api(app: FastAPI, settings: Settings, workspace: Workspace, sessions
     install_error_handlers(app)
 
 
-def create_app(settings: Settings) -> FastAPI:
+def page_sign_in(settings: Settings) -> Authenticator | KeySignIn | None:
+    """Who may use the page: users (sign-in on); else, while API keys are set, the holder of a key, so the
+    page's Gradio endpoints are no way around the keys; else anyone who reaches it (127.0.0.1 by default)."""
+    if settings.auth.enabled:
+        return Authenticator(settings.auth)
+    return KeySignIn(settings.api.keys) if settings.api.keys else None
+
+
+def create_app(settings: Settings, host: str | None = None) -> FastAPI:
+    """`host`: the address `serve` listens on, a name the Host check accepts besides the configured ones."""
     workspace = Workspace(settings)
     report = workspace.ensure_sample()
     kb = workspace.get().kb
@@ -60,20 +72,36 @@ def create_app(settings: Settings) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "kb": kb.name}
 
-    auth = Authenticator(settings.auth) if settings.auth.enabled else None
-    install_api(app, settings, workspace, sessions)  # before the page: a mount at "/" takes every path
+    throttle = Throttle(settings.auth)
+    auth = page_sign_in(settings)
+    install_api(app, settings, workspace, sessions, throttle)  # before the page: a mount at "/" takes every path
     paths = page_paths(settings.server.ui_language)
     # The root page last: a mount at "/" would shadow every path mounted after it.
     for lang in sorted(paths, key=lambda code: paths[code] == "/"):
         other = next(p.rstrip("/") + "/" for code, p in paths.items() if code != lang)
         blocks = build_page(settings, workspace, sessions, lang, other_language_url=other)
         blocks.queue(default_concurrency_limit=1)
-        gr.mount_gradio_app(app, blocks, path=paths[lang], footer_links=[], auth=auth)
+        message = LABELS[lang]["key_sign_in"] if isinstance(auth, KeySignIn) else None
+        gr.mount_gradio_app(
+            app, blocks, path=paths[lang], footer_links=[], auth=auth, auth_message=message,
+            max_file_size=int(settings.ingest.max_file_mb * 2**20),
+        )  # fmt: skip
+    mounts = [path.rstrip("/") for path in paths.values()]
+    app.add_middleware(ErrorShape)
+    app.add_middleware(
+        Doors, settings=settings, throttle=throttle, login_paths={f"{m}/login" for m in mounts},
+        upload_paths={"/api/ingest", *(f"{m}/gradio_api/upload" for m in mounts)}, hosts={host} if host else set(),
+    )  # fmt: skip
     return app
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
     host = host or settings.server.host
     port = port or settings.server.port
+    check_exposure(settings, host)  # before anything listens
     print(f"Zhiku: http://{host}:{port}/")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    proxies = settings.server.forwarded_allow_ips
+    uvicorn.run(
+        create_app(settings, host), host=host, port=port, log_level="warning", proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+    )  # fmt: skip

@@ -15,6 +15,7 @@ from app.web.page.conversations import ChatHistory, Conversations
 from app.web.page.render import finished_markdown, streaming_markdown
 from app.web.page.sources import Sources
 from core.errors import ZhikuError
+from core.limits import TooLargeError, check_question
 
 log = logging.getLogger(__name__)
 LANGUAGES = ("auto", "zh", "en")
@@ -50,6 +51,12 @@ class Asking:
         owner = self.ctx.who(owner, request) or new_owner()  # an API client has no browser storage: one per session
         if not message:
             yield chat, conversation_id, owner, "", gr.skip(), gr.skip(), gr.skip()
+            return
+        try:
+            check_question(message, self.ctx.settings.limits)
+        except TooLargeError as exc:  # said at once, the question not repeated, the box kept to shorten it
+            chat = [*chat, {"role": "assistant", "content": self.ctx.error(str(exc))}]
+            yield chat, conversation_id, owner, gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         labels, show_draft = self.ctx.labels, self.ctx.settings.answer.show_draft
         chat = [*chat, {"role": "user", "content": message}, {"role": "assistant", "content": "…"}]

@@ -37,19 +37,24 @@ class PageContext:
     def service(self, kb: str, request: gr.Request | None) -> AnswerService:
         """The session's knowledge base (a `gr.State`, so each browser tab may work in its own), for the
         signed-in user: another user's private one raises AccessDeniedError, whatever the page shows."""
-        return self.workspace.get(kb or self.settings.kb, user_of(request))
+        return self.workspace.get(kb or self.settings.kb, self.user(request))
+
+    def user(self, request: gr.Request | None) -> str | None:
+        """The signed-in user, only when sign-in is on: signed in with an API key (`keys.KeySignIn`), the name
+        typed is nobody's, and the page works as it does without sign-in."""
+        return user_of(request) if self.settings.auth.enabled else None
 
     def kb(self, kb: str, request: gr.Request | None) -> KnowledgeBase:
         return self.service(kb, request).kb
 
     def who(self, owner: str, request: gr.Request | None) -> str:
         """Whose conversations: the signed-in user's, else this browser's id (kept in its storage)."""
-        user = user_of(request)
+        user = self.user(request)
         return f"user:{user}" if user else owner
 
     def kb_choices(self, selected: str, request: gr.Request | None) -> gr.Dropdown:
         """The knowledge bases this user may open, `selected` picked."""
-        return gr.Dropdown(choices=self.workspace.names(user_of(request)), value=selected)
+        return gr.Dropdown(choices=self.workspace.names(self.user(request)), value=selected)
 
     def error(self, message: str) -> str:
         return self.labels["error"].format(error=html.escape(message))

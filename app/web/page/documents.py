@@ -41,6 +41,10 @@ class Documents:
         except ZhikuError as exc:
             yield self.ctx.error(str(exc)), *(gr.skip(),) * 3
             return
+        count, most = len(files or []), self.ctx.settings.api.max_upload_files
+        if count > most:  # before anything is staged or read
+            yield self.ctx.error(self.ctx.labels["too_many_files"].format(limit=most, count=count)), *(gr.skip(),) * 3
+            return
         uploaded = [(Path(tmp).name, Path(tmp)) for tmp in files or []]
         max_mb = self.ctx.settings.ingest.max_file_mb
         tasks = stage_uploads(self.upload_folder(knowledge_base), uploaded, max_mb)

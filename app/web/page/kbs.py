@@ -6,7 +6,7 @@ from typing import Any
 
 import gradio as gr
 
-from app.web.page.context import PageContext, user_of
+from app.web.page.context import PageContext
 from app.web.page.conversations import Conversations
 from app.web.page.documents import Documents
 from app.web.page.sources import Sources
@@ -29,7 +29,8 @@ class KnowledgeBases:
         private if asked): its conversations and documents; a fresh chat. One that cannot be opened (built
         with another embedding model, another user's private one) is explained and the session stays."""
         try:
-            knowledge_base = self.ctx.workspace.create(check_kb_name(name or ""), user_of(request), bool(private)).kb
+            user = self.ctx.user(request)
+            knowledge_base = self.ctx.workspace.create(check_kb_name(name or ""), user, bool(private)).kb
         except ZhikuError as exc:
             return (current, self.ctx.error(str(exc)), self.ctx.kb_choices(current, request), *(gr.skip(),) * 10)
         kb, owner = knowledge_base.name, self.ctx.who(owner, request)

@@ -64,6 +64,8 @@ LABELS = {
         "new_kb": "新知识库名称",
         "create_kb": "创建知识库",
         "private_kb": "仅自己可见（新建时）",
+        "key_sign_in": "此服务设置了 API 密钥：用户名任填，密码处输入一个 API 密钥。",
+        "too_many_files": "一次最多上传 {limit} 个文件（收到 {count} 个）",
     },
     "en": {
         "title": "Zhiku · ask your documents",
@@ -129,5 +131,7 @@ LABELS = {
         "new_kb": "New knowledge base name",
         "create_kb": "Create knowledge base",
         "private_kb": "Private to me (when created)",
+        "key_sign_in": "This service has API keys: sign in with any name and an API key as the password.",
+        "too_many_files": "at most {limit} files per upload (got {count})",
     },
 }

@@ -19,7 +19,7 @@ from app.web.page.conversations import Conversations
 from app.web.page.documents import Documents
 from app.web.page.kbs import KnowledgeBases
 from app.web.page.sources import Sources
-from core.settings import Settings
+from core.settings import LimitSettings, Settings
 
 
 class Handlers:
@@ -53,7 +53,7 @@ def build_page(
         ui.kb = gr.State(settings.kb)
         with gr.Row():
             _side_column(ui, ctx)
-            _chat_column(ui, labels)
+            _chat_column(ui, labels, settings.limits)
             _documents_column(ui, labels)
         # Full width: four columns in the side column showed only the file name on a narrow screen.
         ui.docs = gr.Dataframe(
@@ -96,11 +96,14 @@ def _side_column(ui: SimpleNamespace, ctx: PageContext) -> None:
             )  # fmt: skip
 
 
-def _chat_column(ui: SimpleNamespace, labels: dict[str, str]) -> None:
+def _chat_column(ui: SimpleNamespace, labels: dict[str, str], limits: LimitSettings) -> None:
     with gr.Column(scale=3):
         ui.chatbot = gr.Chatbot(height=520, elem_id="chat", label=labels["title"])
         with gr.Row():
-            ui.box = gr.Textbox(placeholder=labels["placeholder"], show_label=False, scale=5, elem_id="question")
+            ui.box = gr.Textbox(
+                placeholder=labels["placeholder"], show_label=False, scale=5, elem_id="question",
+                max_length=limits.question_chars,  # the browser stops there; asking.py checks it again
+            )  # fmt: skip
             ui.send = gr.Button(labels["send"], variant="primary", scale=1, elem_id="send")
         ui.source_pick = gr.Dropdown(label=labels["open_source"], choices=[], elem_id="source-pick")
         with gr.Row():
