@@ -19,6 +19,7 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AuthenticationError
 
+from core.errors import ConfigError
 from tests.conftest import ROOT, TEST_CONFIG
 from tests.web import free_port, wait_healthy
 
@@ -136,3 +137,22 @@ def test_serving_beyond_127_0_0_1_open_to_anyone_refuses_to_start(tmp_path: Path
     output, _ = server.communicate(timeout=300)
     assert server.returncode == 2, output[-2000:]
     assert "neither api.keys nor sign-in" in output and "Traceback" not in output
+
+
+def test_the_compose_file_says_its_open_service_is_meant(monkeypatch: pytest.MonkeyPatch):
+    """docker-compose.yml publishes the app on the host's 127.0.0.1 with no keys: inside its container it listens
+    on 0.0.0.0 (the Dockerfile's ZHIKU_SERVER__HOST), so it must say the open service is meant, or not start."""
+    import yaml
+
+    from app.web.doors import check_exposure
+    from core.settings import load_settings
+
+    zhiku = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))["services"]["zhiku"]
+    assert all(port.startswith("127.0.0.1:") for port in zhiku["ports"])
+    for key, value in zhiku["environment"].items():
+        monkeypatch.setenv(key, str(value))
+    assert "ZHIKU_SERVER__HOST=0.0.0.0" in (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    check_exposure(load_settings(), "0.0.0.0")
+    monkeypatch.delenv("ZHIKU_SERVER__ALLOW_OPEN_NETWORK")
+    with pytest.raises(ConfigError, match="allow_open_network"):
+        check_exposure(load_settings(), "0.0.0.0")

@@ -82,10 +82,9 @@ def create_app(settings: Settings, host: str | None = None) -> FastAPI:
         blocks = build_page(settings, workspace, sessions, lang, other_language_url=other)
         blocks.queue(default_concurrency_limit=1)
         message = LABELS[lang]["key_sign_in"] if isinstance(auth, KeySignIn) else None
-        gr.mount_gradio_app(
-            app, blocks, path=paths[lang], footer_links=[], auth=auth, auth_message=message,
-            max_file_size=int(settings.ingest.max_file_mb * 2**20),
-        )  # fmt: skip
+        # No Gradio max_file_size: it would refuse the whole upload for one file over ingest.max_file_mb, where the
+        # pipeline fails that file alone and ingests the others; limits.upload_mb bounds the request (doors.py).
+        gr.mount_gradio_app(app, blocks, path=paths[lang], footer_links=[], auth=auth, auth_message=message)
     mounts = [path.rstrip("/") for path in paths.values()]
     app.add_middleware(ErrorShape)
     app.add_middleware(

@@ -80,6 +80,11 @@ def test_lists_and_files_per_upload_are_bounded(api: TestClient):
     tagged = api.post("/api/ingest", files=files[:1], data={"kb": "many", "tags": ["t"] * 6})
     assert "limits.list_items" in is_error(tagged, 413)
     assert {"name": "many"} not in api.get("/api/kbs").json()["kbs"]  # refused before the KB was made
+    uploaded = api.post("/en/gradio_api/upload", files=files).json()  # the page's upload: Gradio's two steps
+    chosen = [{"path": path, "meta": {"_type": "gradio.FileData"}} for path in uploaded]
+    event = api.post("/en/gradio_api/call/upload", json={"data": [chosen, "default"]}).json()["event_id"]
+    assert "at most 2 files per upload (got 3)" in api.get(f"/en/gradio_api/call/upload/{event}").text
+    assert [d["path"] for d in api.get("/api/kbs/default/documents").json()["documents"]] == ["pump.txt"]
 
 
 def test_an_openai_conversation_is_bounded_in_messages_and_characters(api: TestClient):
