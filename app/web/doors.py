@@ -3,7 +3,8 @@ sign-in lockout, and the size of its body.
 
 - **Host** must be one the service is known by (localhost, 127.0.0.1, ::1, `server.host`, the `--host` given,
   `server.allowed_hosts`): a web page whose own name was pointed at 127.0.0.1 (DNS rebinding) is refused, though
-  the browser thinks it talks to that page's site.
+  the browser thinks it talks to that page's site. `GET /health` is exempt: it tells nothing, and probes
+  (Kubernetes, a load balancer) address the service by an IP address nobody listed.
 - **Origin**: a state-changing request (anything but GET, HEAD, OPTIONS) that a browser sends from another site
   is refused (403): an `Origin` other than the service's own (or a trusted one), or, without `Origin`,
   `Sec-Fetch-Site` cross-site or same-site. Browsers set both and pages cannot forge them; other clients (curl,
@@ -83,7 +84,10 @@ class Doors:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope) if scope["type"] in ("http", "websocket") else None
-        known = headers is None or self.hosts is None or host_name(headers.get("host", "")) in self.hosts
+        known = (
+            headers is None or self.hosts is None or host_name(headers.get("host", "")) in self.hosts
+            or (scope.get("method") in ("GET", "HEAD") and scope["path"] == "/health")
+        )  # fmt: skip
         if scope["type"] == "websocket" and not known:
             return await send({"type": "websocket.close", "code": 1008})
         if headers is None or scope["type"] == "websocket":

@@ -38,16 +38,28 @@ def page_paths(default: str) -> dict[str, str]:
 
 
 def install_api(app: FastAPI, settings: Settings, workspace: Workspace, sessions: Sessions, throttle: Throttle) -> None:
-    """The routes, the key check, CORS (closed unless origins are configured) and the error mapping."""
+    """The routes, the key check and the error mapping."""
     guard = key_guard(settings, throttle)
     app.include_router(api_router(Api(settings, workspace, sessions), guard))
     app.include_router(openai_router(workspace, guard, settings.limits))
+    install_error_handlers(app)
+
+
+def install_middleware(
+    app: FastAPI, settings: Settings, throttle: Throttle, mounts: list[str], host: str | None
+) -> None:
+    """Outermost first: CORS (closed unless origins are configured; outermost so a refusal below still carries
+    its headers to an allowed origin), the doors (Host, Origin, lockout, body size), the one error shape."""
+    app.add_middleware(ErrorShape)
+    app.add_middleware(
+        Doors, settings=settings, throttle=throttle, login_paths={f"{m}/login" for m in mounts},
+        upload_paths={"/api/ingest", *(f"{m}/gradio_api/upload" for m in mounts)}, hosts={host} if host else set(),
+    )  # fmt: skip
     if settings.api.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.api.cors_origins, allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type"],
         )  # fmt: skip
-    install_error_handlers(app)
 
 
 def page_sign_in(settings: Settings) -> Authenticator | KeySignIn | None:
@@ -85,12 +97,7 @@ def create_app(settings: Settings, host: str | None = None) -> FastAPI:
         # No Gradio max_file_size: it would refuse the whole upload for one file over ingest.max_file_mb, where the
         # pipeline fails that file alone and ingests the others; limits.upload_mb bounds the request (doors.py).
         gr.mount_gradio_app(app, blocks, path=paths[lang], footer_links=[], auth=auth, auth_message=message)
-    mounts = [path.rstrip("/") for path in paths.values()]
-    app.add_middleware(ErrorShape)
-    app.add_middleware(
-        Doors, settings=settings, throttle=throttle, login_paths={f"{m}/login" for m in mounts},
-        upload_paths={"/api/ingest", *(f"{m}/gradio_api/upload" for m in mounts)}, hosts={host} if host else set(),
-    )  # fmt: skip
+    install_middleware(app, settings, throttle, [path.rstrip("/") for path in paths.values()], host)
     return app
 
 

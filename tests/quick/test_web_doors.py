@@ -32,14 +32,18 @@ def test_only_known_host_names_are_served(fresh: Settings):
             assert client.get("/", headers={"Host": host}).status_code == 400  # the page too
         for host in ("localhost:7860", "127.0.0.1", "[::1]:7860", "zhiku.intranet:7860", "LOCALHOST."):
             assert client.get("/api/kbs", headers={"Host": host}).status_code == 200, host
+        assert client.get("/health", headers={"Host": "10.1.2.3:7860"}).json()["status"] == "ok"  # probes
     fresh.server.allowed_hosts = ["*"]
     with served(fresh, host="anything.example") as client:
         assert client.get("/api/kbs").status_code == 200
 
 
 def test_a_request_from_another_site_changes_nothing(fresh: Settings):
-    fresh.server.trusted_origins = ["https://portal.example"]
+    fresh.server.trusted_origins, fresh.api.cors_origins = ["https://portal.example"], ["https://intranet.example"]
+    fresh.limits.body_mb = 0.001
     with served(fresh) as client:
+        big = client.post("/api/search", json={"question": "x" * 2000}, headers={"Origin": "https://intranet.example"})
+        assert big.status_code == 413 and big.headers["access-control-allow-origin"] == "https://intranet.example"
         for headers in ({"Origin": EVIL}, {"Origin": "null"}, {"Sec-Fetch-Site": "cross-site"},
                         {"Sec-Fetch-Site": "same-site"}, {"Origin": "http://localhost.evil.example"}):  # fmt: skip
             refused = client.post("/api/ingest", files=TEXT, headers=headers)
