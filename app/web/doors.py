@@ -69,6 +69,9 @@ def check_exposure(settings: Settings, host: str) -> None:
 
 
 class Doors:
+    """ASGI middleware doing the checks above, in that order, before the application sees the request.
+    `hosts`: names served besides the defaults (the address `serve` was given)."""
+
     def __init__(
         self, app: ASGIApp, settings: Settings, throttle: Throttle, login_paths: set[str], upload_paths: set[str],
         hosts: set[str],
