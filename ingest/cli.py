@@ -13,12 +13,15 @@ import sys
 from collections.abc import Callable
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from core.cli import add_common_args, settings_from_args
 from core.errors import ZhikuError
 from core.kb import KnowledgeBase, open_kb
+from ingest.names import json_safe, terminal_safe
 from ingest.pipeline import discover, ingest_files
 from ingest.report import FileResult, IngestReport, Status
 
@@ -91,7 +94,7 @@ def run_add(args: argparse.Namespace) -> int:
 
         def show(report: IngestReport, result: FileResult | None) -> None:
             rate = f"{report.chunks / report.seconds:.1f} chunks/s" if report.seconds > 1 else ""
-            description = f"{result.status}: {result.source}"[-50:] if result else None
+            description = escape(f"{result.status}: {terminal_safe(result.source)}"[-50:]) if result else None
             done = len([r for r in report.results if r.status != Status.REMOVED])
             pages = f"{report.pages_read}" + (f" (+{report.pages_ocr} OCR)" if report.pages_ocr else "")
             bar.update(task, completed=done, pages=pages, chunks=report.chunks, rate=rate)
@@ -103,22 +106,24 @@ def run_add(args: argparse.Namespace) -> int:
         )
     print_summary(console, report)
     for failed in report.by_status(Status.FAILED):
-        print(f"FAILED {failed.source}: {failed.error}", file=sys.stderr)
+        print(f"FAILED {terminal_safe(failed.source)}: {terminal_safe(failed.error)}", file=sys.stderr)
     return 0 if report.ok else 1
 
 
 def run_list(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     if args.json:
         for row in kb.listing():
-            print(json.dumps(row, ensure_ascii=False))
+            print(json_safe(json.dumps(row, ensure_ascii=False)))
         return 0
     entries = kb.files()
     table = Table(title=f"knowledge base '{kb.name}': {len(entries)} files")
     for col in ("id", "path", "status", "pages", "chunks", "MB", "ingested at", "error"):
         table.add_column(col)
     for e in entries:
-        cells = (e.doc_id or "", e.path, e.status, str(e.pages), str(e.chunks), f"{e.size / 1e6:.2f}", e.ingested_at)
-        table.add_row(*cells, e.error)
+        path, error = Text(terminal_safe(e.path)), Text(terminal_safe(e.error))  # Text: a name is not markup
+        table.add_row(
+            e.doc_id or "", path, e.status, str(e.pages), str(e.chunks), f"{e.size / 1e6:.2f}", e.ingested_at, error
+        )
     Console().print(table)
     return 0
 
@@ -128,9 +133,9 @@ def run_delete(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     removed = kb.delete(args.targets)
     for target, paths in removed.items():
         if not paths:
-            print(f"not in knowledge base '{kb.name}': {target}", file=sys.stderr)
+            print(f"not in knowledge base '{kb.name}': {terminal_safe(target)}", file=sys.stderr)
         for path in paths:
-            print(f"deleted {path}")
+            print(f"deleted {terminal_safe(path)}")
     return 1 if any(not paths for paths in removed.values()) else 0
 
 

@@ -81,7 +81,7 @@ def parse_file(job: ParseJob, settings: IngestSettings, on_page: Callable[[str],
             pages,
             source=job.source,
             doc_sha256=job.sha256,
-            title=job.path.stem,
+            title=Path(job.source).stem,  # the name shown: the path's may not be UTF-8
             chunk_size=settings.chunk_size,
             chunk_overlap=settings.chunk_overlap,
         )

@@ -8,6 +8,7 @@ only recorded. Parsing runs in worker processes while the main process embeds th
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import multiprocessing
 import os
@@ -23,28 +24,51 @@ from core.settings import IngestSettings
 from ingest.dedup import store_chunks
 from ingest.errors import FileIngestError
 from ingest.loaders import check_stat
+from ingest.names import display_name, storable
 from ingest.parse import Parsed, ParseJob, init_worker, parse_file
 from ingest.report import FileResult, FileTask, IngestReport, Progress, Status
 
 
 def discover(paths: Iterable[str], extensions: list[str]) -> Iterator[FileTask]:
     """Each file once. A folder yields its supported files, recursively and sorted; links to folders are not
-    followed (no loops). `source` keeps the path as the user gave it, so citations read naturally."""
+    followed (no loops). `source` keeps the path as the user gave it, so citations read naturally (a name
+    that is not UTF-8 is shown decoded: `ingest/names.py`). A subfolder that cannot be listed (no permission,
+    a path over the system's length limit) is a failed task of its own, not a silent gap."""
     allowed = {e.lower() for e in extensions}
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            for root, dirs, files in os.walk(path, followlinks=False, onerror=None):
+            unlisted: list[OSError] = []
+            for root, dirs, files in os.walk(path, followlinks=False, onerror=unlisted.append):
+                yield from _unlisted(unlisted)
                 dirs.sort()
                 for name in sorted(files):
                     if Path(name).suffix.lower() in allowed:
-                        yield FileTask(os.path.join(root, name), Path(root) / name)
+                        full = os.path.join(root, name)
+                        yield FileTask(display_name(full), Path(full))
+            yield from _unlisted(unlisted)
         elif path.is_file():
-            yield FileTask(given, path)
+            yield FileTask(display_name(given), path)
         elif path.is_symlink():
-            yield FileTask(given, None, "broken link or link loop")
+            yield FileTask(display_name(given), None, "broken link or link loop")
         else:
-            yield FileTask(given, None, "not found")
+            yield FileTask(display_name(given), None, "not found")
+
+
+def _unlisted(errors: list[OSError]) -> Iterator[FileTask]:
+    """The folders `os.walk` could not list, as failed tasks; `errors` is emptied."""
+    for exc in errors:
+        folder = os.fsdecode(exc.filename) if exc.filename is not None else "?"
+        if exc.errno == errno.ENAMETOOLONG:
+            size = len(os.fsencode(folder))
+            reason = f"folder not read: path too long ({size:,} bytes; the system allows {_PATH_MAX:,})"
+        else:
+            reason = f"folder not read: {exc.strerror or exc}"
+        yield FileTask(display_name(folder), None, reason)
+    errors.clear()
+
+
+_PATH_MAX = os.pathconf("/", "PC_PATH_MAX") if hasattr(os, "pathconf") else 4096
 
 
 def sha256_file(path: Path) -> str:
@@ -105,6 +129,7 @@ class Ingestion:
             sha = sha256_file(task.path)
         except (OSError, FileIngestError) as exc:
             reason = f"unreadable: {exc.strerror or exc}" if isinstance(exc, OSError) else str(exc)
+            reason = storable(reason)
             self.kb.record_failure(task.source, reason)
             self._finish(FileResult(task.source, Status.FAILED, error=reason))
             return None
@@ -191,6 +216,7 @@ class Ingestion:
         self.progress(self.report, None)
 
     def _fail(self, job: ParseJob, error: str) -> None:
+        error = storable(error)  # a parser's message may quote the file's real, undecodable path
         self.kb.record_failure(job.source, error, job.size)
         self._finish(FileResult(job.source, Status.FAILED, error=error))
 
