@@ -76,6 +76,11 @@ class IngestSettings(BaseModel):
     workers: int = Field(0, ge=0)
     parse_while_embedding: bool = False
     near_duplicate_threshold: float = Field(0.98, ge=0.0, le=1.0)
+    # What one file may cost to parse (ingest/volume.py); a file over a limit fails alone, naming it.
+    max_chars: int = Field(10_000_000, ge=1)
+    max_chunks: int = Field(50_000, ge=1)
+    max_parse_s: float = Field(1800.0, gt=0)
+    max_parse_mb: float = Field(4096.0, ge=0)
 
     def password_for(self, path: Path) -> str | None:
         """The first pattern (file name or glob, matched against the name and the full path) that fits wins."""

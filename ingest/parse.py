@@ -5,7 +5,9 @@ Kept apart from the pipeline so a worker imports only loaders and the splitter, 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import resource
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +24,7 @@ from ingest.loaders import load_pages
 from ingest.loaders.ocr import set_threads
 from ingest.loaders.progress import page_progress
 from ingest.splitter import split_pages
+from ingest.volume import Budget, OverLimit
 
 
 @dataclass(frozen=True)
@@ -44,19 +47,26 @@ class Parsed:
 PARSE_NICENESS = 10
 _pages_read: Queue | None = None  # in a worker process: where page progress goes
 _gate: Event | None = None  # in a worker process: set while the main process lets parsing run
+_memory_mb: float = 0  # in a worker process: its data limit (ingest.max_parse_mb), for the error message
 
 
-def init_worker(pages_read: Queue, gate: Event, ocr_threads: int, parent: int) -> None:
+def init_worker(pages_read: Queue, gate: Event, ocr_threads: int, parent: int, memory_mb: float = 0) -> None:
     """`parent` is the ingesting process's pid, passed in: by the time a slow worker starts, it may be gone.
 
     `gate` pauses the worker between pages while the main process embeds (`ingest.parse_while_embedding`).
+    `memory_mb` (`ingest.max_parse_mb`) caps the worker's data: a parser that needs more fails its file.
     """
-    global _pages_read, _gate
+    global _pages_read, _gate, _memory_mb
     _pages_read, _gate = pages_read, gate
     set_threads(ocr_threads)
     # Parsing is background work for the embedder, whose threads wait for each other at every step: a core
     # taken from one of them stalls both. At a lower priority the workers use what the embedder leaves.
     os.nice(PARSE_NICENESS)
+    if memory_mb > 0:
+        _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        limit = int(memory_mb * 2**20)
+        resource.setrlimit(resource.RLIMIT_DATA, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+        _memory_mb = memory_mb
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 
@@ -70,23 +80,38 @@ def _exit_with_parent(parent: int) -> None:
 def parse_file(job: ParseJob, settings: IngestSettings, on_page: Callable[[str], None] | None = None) -> Parsed:
     """Never raises for a bad file: the error travels back as text, so one file never stops the others.
 
-    Each page read is reported to `on_page` (in-process) or to the worker's queue, for the progress bar.
+    Each page read is reported to `on_page` (in-process) or to the worker's queue, for the progress bar. The
+    file's volume limits (`ingest/volume.py`) are checked as it goes.
     """
     hook = on_page or _worker_hook
+    budget = Budget(settings)
+
+    def page_read(kind: str, chars: int) -> None:
+        budget.page(chars)
+        with budget.paused():  # the worker's hook may wait for its turn: not parsing time
+            hook(kind)
+
     try:
-        with page_progress(hook):
+        with budget.running(), page_progress(page_read):
             pages = load_pages(job.path, settings)
-        _wait_for_turn()
-        chunks = split_pages(
-            pages,
-            source=job.source,
-            doc_sha256=job.sha256,
-            title=Path(job.source).stem,  # the name shown: the path's may not be UTF-8
-            chunk_size=settings.chunk_size,
-            chunk_overlap=settings.chunk_overlap,
-        )
-        _wait_for_turn()
-        chunks = [replace(c, words=index_text(c.keyword_text())) for c in chunks]
+            budget.check_chars(sum(len(p.text) for p in pages))
+            _wait_for_turn(budget)
+            chunks = split_pages(
+                pages,
+                source=job.source,
+                doc_sha256=job.sha256,
+                title=Path(job.source).stem,  # the name shown: the path's may not be UTF-8
+                chunk_size=settings.chunk_size,
+                chunk_overlap=settings.chunk_overlap,
+            )
+            budget.check_chunks(len(chunks))
+            _wait_for_turn(budget)
+            chunks = [replace(c, words=index_text(c.keyword_text())) for c in chunks]
+    except OverLimit as exc:
+        return Parsed(job, error=str(exc))
+    except MemoryError:
+        limit = f" (ingest.max_parse_mb {_memory_mb:g})" if _memory_mb else ""
+        return Parsed(job, error=f"out of memory while parsing{limit}")
     except (ZhikuError, OSError) as exc:
         return Parsed(job, error=str(exc) or type(exc).__name__)
     except Exception as exc:
@@ -94,9 +119,10 @@ def parse_file(job: ParseJob, settings: IngestSettings, on_page: Callable[[str],
     return Parsed(job, chunks=chunks, pages=len(pages))
 
 
-def _wait_for_turn() -> None:
+def _wait_for_turn(budget: Budget | None = None) -> None:
     if _gate is not None:
-        _gate.wait()
+        with budget.paused() if budget is not None else contextlib.nullcontext():
+            _gate.wait()
 
 
 def _worker_hook(kind: str) -> None:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import multiprocessing
 import os
 import queue as queue_module
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +167,10 @@ class Ingestion:
                 self._fail(job, "failed with the same content as " + first[job.sha256].source)
 
     def _parsed(self, jobs: list[ParseJob]) -> Iterator[Parsed]:
-        """Parse in worker processes, a bounded window ahead of the embedding, so memory stays flat."""
+        """Parse in worker processes, a bounded window ahead of the embedding, so memory stays flat. A worker
+        that dies (over `ingest.max_parse_mb` in C code, a crash in a parser) breaks its pool: the files it was
+        parsing are parsed again one by one, each in a pool of its own, so only the one that kills its process
+        fails; the others go on in a new pool."""
         workers = worker_count(self.settings)
         if workers <= 1 or len(jobs) <= 1:
             for job in jobs:
@@ -176,16 +181,30 @@ class Ingestion:
         gate.set()
         pause = gate.clear if not self.settings.parse_while_embedding else lambda: None
         ocr_threads = max(1, (os.cpu_count() or 1) // workers)
-        init_args = (pages_read, gate, ocr_threads, os.getpid())
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker, initargs=init_args) as pool:
-            try:
-                ahead = _windowed(pool, jobs, self.settings, 2 * workers, lambda: self._drain(pages_read), gate.set)
-                for parsed in ahead:
-                    self._drain(pages_read)
-                    pause()  # the document is embedded next: the workers wait at their next page
-                    yield parsed
-            finally:
-                gate.set()  # paused workers would never finish, and the pool's exit waits for them
+        init_args = (pages_read, gate, ocr_threads, os.getpid(), self.settings.max_parse_mb)
+
+        def pool(size: int) -> ProcessPoolExecutor:
+            return ProcessPoolExecutor(size, mp_context=context, initializer=init_worker, initargs=init_args)
+
+        def hand_over() -> None:
+            self._drain(pages_read)
+            pause()  # the document is embedded next: the workers wait at their next page
+
+        rest = jobs
+        while rest:
+            with pool(workers) as parsers:
+                try:
+                    tick = functools.partial(self._drain, pages_read)
+                    lost, rest = yield from _windowed(
+                        parsers, rest, self.settings, 2 * workers, tick, gate.set, hand_over
+                    )
+                finally:
+                    gate.set()  # paused workers would never finish, and the pool's exit waits for them
+            for job in lost:
+                with pool(1) as alone:
+                    parsed = _result(alone.submit(parse_file, job, self.settings), job)
+                self._drain(pages_read)
+                yield parsed
 
     def _page_read(self, kind: str) -> None:
         if kind == "ocr":
@@ -230,6 +249,10 @@ class Ingestion:
                 self._finish(FileResult(entry.path, Status.REMOVED, chunks=entry.chunks))
 
 
+Lost = tuple[list[ParseJob], list[ParseJob]]  # (files whose parser died with its pool, files not yet sent)
+_DIED = "the parser process died (over ingest.max_parse_mb of memory, or a crash in the parser)"
+
+
 def _windowed(
     pool: Executor,
     jobs: list[ParseJob],
@@ -237,25 +260,48 @@ def _windowed(
     window: int,
     tick: Callable[[], None],
     resume: Callable[[], None],
-) -> Iterator[Parsed]:
-    """Results as they complete, at most `window` files parsed ahead; `tick` runs while waiting, and `resume`
-    lets the parsing go on whenever no result is ready (the caller may pause it while it uses one)."""
-    pending: set[Future[Parsed]] = set()
-    queue = iter(jobs)
-    for job in queue:
-        pending.add(pool.submit(parse_file, job, settings))
-        if len(pending) >= window:
-            break
+    hand_over: Callable[[], None],
+) -> Generator[Parsed, None, Lost]:
+    """Results as they complete, at most `window` files parsed ahead; `tick` runs while waiting, `hand_over`
+    before each result is yielded (the caller may pause the parsing while it uses one), and `resume` lets the
+    parsing go on whenever no result is ready. When a worker dies the pool is broken: returns the files that
+    were in it and those not yet sent."""
+    pending: dict[Future[Parsed], ParseJob] = {}
+    queue = list(reversed(jobs))
+    while queue and len(pending) < window:
+        job = queue.pop()
+        pending[pool.submit(parse_file, job, settings)] = job
     while pending:
-        done, pending = wait(pending, timeout=0, return_when=FIRST_COMPLETED)
+        done, _ = wait(pending, timeout=0, return_when=FIRST_COMPLETED)
         while not done:
             resume()
-            done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            done, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
             tick()
-        for future in done:
-            if (upcoming := next(queue, None)) is not None:
-                pending.add(pool.submit(parse_file, upcoming, settings))
+        finished = {future: pending.pop(future) for future in done}
+        if any(isinstance(future.exception(), BrokenProcessPool) for future in finished):
+            ok = [f for f in finished if f.exception() is None]
+            for future in ok:
+                hand_over()
+                yield future.result()
+            lost = [job for f, job in finished.items() if f not in ok] + list(pending.values())
+            return lost, list(reversed(queue))
+        for future in finished:
+            if queue:
+                job = queue.pop()
+                try:
+                    pending[pool.submit(parse_file, job, settings)] = job
+                except BrokenProcessPool:
+                    queue.append(job)
+            hand_over()
             yield future.result()
+    return [], list(reversed(queue))  # not empty only when the pool broke as a file was sent
+
+
+def _result(future: Future[Parsed], job: ParseJob) -> Parsed:
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return Parsed(job, error=_DIED)
 
 
 def ingest_files(

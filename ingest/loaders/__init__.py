@@ -23,6 +23,7 @@ from ingest.loaders.pdf import load_pdf
 from ingest.loaders.sniff import HEAD_BYTES, check_type
 from ingest.loaders.tables import load_csv, load_xlsx
 from ingest.loaders.text import load_html, load_text
+from ingest.volume import check_plain_text_size
 
 __all__ = ["LOADERS", "Loader", "check_stat", "load_pages"]
 
@@ -54,7 +55,7 @@ def load_pages(path: Path, settings: IngestSettings | None = None) -> list[Page]
     try:
         _check_file(path, settings)
         pages = [p for p in loader(path, settings) if p.text.strip()]
-    except FileIngestError:
+    except (FileIngestError, MemoryError):  # out of memory is the parse's to report (ingest.max_parse_mb)
         raise
     except OSError as exc:
         raise FileIngestError(f"cannot read the file: {exc.strerror or exc}") from exc
@@ -91,6 +92,7 @@ def _check_file(path: Path, settings: IngestSettings) -> None:
     check_stat(info, settings)
     if info.st_size == 0:
         raise FileIngestError("empty file (0 bytes)")
+    check_plain_text_size(path.suffix.lower(), info.st_size, settings)
     with path.open("rb") as fh:
         check_type(path, fh.read(HEAD_BYTES))
 

@@ -135,7 +135,7 @@ def _page_texts(reader: PdfReader) -> tuple[list[str], int]:
     for page in pages:
         try:
             texts.append(clean_text(page.extract_text() or ""))
-            page_done("text")
+            page_done("text", len(texts[-1]))
         except Exception as exc:
             log.debug("text extraction failed on a page: %s", exc)
             texts.append("")
@@ -189,8 +189,8 @@ def _ocr_where_needed(path: Path, layer: _Layer, settings: IngestSettings) -> No
         return
     try:
         for index, raw in ocr_pdf_pages(path, indices, settings.ocr_dpi, layer.password):
-            page_done("ocr")
             text = clean_text(raw)
+            page_done("ocr", len(text))
             replace = settings.ocr == "always" or index in garbled or _chars(text) > _chars(texts[index])
             if text and replace:
                 texts[index] = text

@@ -1,7 +1,8 @@
 """Page-by-page progress out of a loader, so a 1,000-page manual never looks stuck.
 
 Loaders keep their simple signature (path, settings); the parse step sets a hook for the file it is
-reading (one file at a time per process), and the PDF loader calls `page_done` after each page.
+reading (one file at a time per process), and the PDF loader calls `page_done` after each page, with the
+number of characters it read: the parse step counts them against `ingest.max_chars` (`ingest/volume.py`).
 """
 
 from __future__ import annotations
@@ -9,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-PageHook = Callable[[str], None]  # called with "text" or "ocr"
+PageHook = Callable[[str, int], None]  # called with "text" or "ocr", and the page's characters
 _hook: PageHook | None = None
 
 
-def page_done(kind: str = "text") -> None:
+def page_done(kind: str = "text", chars: int = 0) -> None:
     if _hook is not None:
-        _hook(kind)
+        _hook(kind, chars)
 
 
 @contextmanager
