@@ -110,13 +110,19 @@ def parse_file(job: ParseJob, settings: IngestSettings, on_page: Callable[[str],
     except OverLimit as exc:
         return Parsed(job, error=str(exc))
     except MemoryError:
-        limit = f" (ingest.max_parse_mb {_memory_mb:g})" if _memory_mb else ""
-        return Parsed(job, error=f"out of memory while parsing{limit}")
+        return Parsed(job, error=_out_of_memory())
     except (ZhikuError, OSError) as exc:
-        return Parsed(job, error=str(exc) or type(exc).__name__)
+        # A loader wraps what its parser raised ("corrupt DOCX: ..."); out of memory is no corruption.
+        memory = isinstance(exc.__cause__, MemoryError)
+        return Parsed(job, error=_out_of_memory() if memory else str(exc) or type(exc).__name__)
     except Exception as exc:
         return Parsed(job, error=f"unexpected {type(exc).__name__}: {exc}")
     return Parsed(job, chunks=chunks, pages=len(pages))
+
+
+def _out_of_memory() -> str:
+    limit = f" (ingest.max_parse_mb {_memory_mb:g})" if _memory_mb else ""
+    return f"out of memory while parsing{limit}"
 
 
 def _wait_for_turn(budget: Budget | None = None) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from core.settings import IngestSettings
 from ingest import loaders
+from ingest.errors import FileIngestError
 from ingest.loaders.progress import page_done
 from ingest.parse import ParseJob, parse_file
 from tests.conftest import pdf_with_pages
@@ -99,3 +100,19 @@ def test_off_the_main_thread_the_time_limit_is_checked_at_each_page(tmp_path: Pa
     reader.start()
     reader.join(60)
     assert not reader.is_alive() and out[0].error == "parsing took longer than ingest.max_parse_s (0.3 s)"
+
+
+def short_of_memory(path: Path, settings: IngestSettings) -> list:
+    """What python-docx's failure looks like through its loader when the worker's memory runs out."""
+    try:
+        raise MemoryError
+    except MemoryError as exc:
+        raise FileIngestError("corrupt DOCX: ") from exc
+
+
+def test_running_out_of_memory_inside_a_loader_is_not_reported_as_a_corrupt_file(tmp_path: Path, monkeypatch):
+    monkeypatch.setitem(loaders.LOADERS, ".txt", short_of_memory)
+    path = tmp_path / "big.txt"
+    path.write_text("whatever", encoding="utf-8")
+    parsed = parse_file(ParseJob(str(path), path, "0" * 64, 8, 0), IngestSettings())
+    assert parsed.error == "out of memory while parsing"
