@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
@@ -84,11 +85,12 @@ class AnswerService:
     @staticmethod
     def _missing(codes: frozenset[str], found: Found, question: str) -> list[str]:
         """The question's codes (letters and digits: AL-105, M8, not bare figures) that no passage found holds,
-        as the question spells them."""
+        as the question spells them. A passage also holds the codes of its document's name: a manual names its
+        machine in its file name and on page 1 ("CK6140数控车床保养规程.pdf"), not on the page that answers."""
         named = {c for c in codes if any(ch.isalpha() for ch in c)}
         if not named or not found.sources:
             return []
-        held = set().union(*(codes_in(f"{s.heading}\n{s.text}") for s in found.sources))
+        held = set().union(*(codes_in(f"{Path(s.source).stem}\n{s.heading}\n{s.text}") for s in found.sources))
         spelled = {code_key(m): m for m in CODE.findall(question)}
         return sorted(spelled.get(c, c) for c in named - held)
 

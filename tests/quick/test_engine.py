@@ -68,6 +68,17 @@ def test_a_code_no_passage_holds_is_not_found_and_named(service: AnswerService, 
     assert answer.lead == [] and fake_models.prompts == [] and answer.sources  # the closest passages are still shown
 
 
+def test_a_code_in_the_documents_name_is_held_by_its_passages(
+    service: AnswerService, settings: Settings, tmp_path: Path
+):
+    manual = tmp_path / "XK-714_lathe_manual.md"
+    manual.write_text("Lubricate the guideways every 8 hours with ISO VG 68 oil.", encoding="utf-8")
+    ingest_paths(service.kb, [str(manual)], settings.ingest, 32)
+    found = service.search("How often do I lubricate the XK-714 guideways?", options=AskOptions(use_cache=False))
+    assert found.missing == [] and Path(found.sources[0].source).name == manual.name
+    assert service.search("How often do I lubricate the XK-715 guideways?").missing == ["XK-715"]
+
+
 def test_nothing_relevant_is_not_found_and_the_llm_is_not_asked(service: AnswerService, fake_models: FakeLLM):
     answer = service.ask("今天上海的天气怎么样？", options=AskOptions(use_cache=False))
     assert answer.grounded == Grounded.NOT_FOUND and answer.evidence == [] and fake_models.prompts == []
