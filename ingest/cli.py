@@ -105,6 +105,8 @@ def run_add(args: argparse.Namespace) -> int:
             kb, files, settings.ingest, settings.embedding.batch_size, show, args.paths if args.sync else None, args.tag
         )
     print_summary(console, report)
+    if report.restored:
+        console.print(f"{report.restored} passages an earlier version left out as near-duplicates are now stored")
     for failed in report.by_status(Status.FAILED):
         print(f"FAILED {terminal_safe(failed.source)}: {terminal_safe(failed.error)}", file=sys.stderr)
     return 0 if report.ok else 1

@@ -17,6 +17,7 @@ import numpy as np
 
 from core.documents import Chunk
 from core.kb import KnowledgeBase
+from core.kb.manifest import Dropped
 from core.kb.vectors import Neighbour
 from core.settings import IngestSettings
 from ingest.sametext import same_text_key
@@ -25,6 +26,22 @@ _EXACT = 1e-6  # float error: a threshold of 1.0 still catches identical texts
 # Stored chunks looked at per new chunk. An exact copy is the nearest of all; a trivially different one
 # (spacing, a page number) may sit behind a few template look-alikes that embed even closer.
 CANDIDATES = 8
+
+
+# The rule chunks are left out by, recorded in the manifest. A knowledge base whose chunks were left out under an
+# earlier rule (cosine alone, which merged distinct facts) has them judged again by its next ingestion.
+RULE = "same-text-1"
+
+
+def rejudge_dropped(kb: KnowledgeBase) -> int:
+    """Store the chunks an earlier rule left out that this one finds distinct from their twin; how many."""
+
+    def same(dropped: Dropped, kept_text: str, kept_heading: str) -> bool:
+        return same_text_key(dropped.text, dropped.metadata.get("heading", "")) == same_text_key(
+            kept_text, kept_heading
+        )
+
+    return kb.rejudge_dropped(RULE, same)
 
 
 def batches(chunks: list[Chunk], size: int) -> list[list[Chunk]]:

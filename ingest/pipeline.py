@@ -23,7 +23,7 @@ from typing import Any
 from core.documents import doc_id_for
 from core.kb import KnowledgeBase
 from core.settings import IngestSettings
-from ingest.dedup import store_chunks
+from ingest.dedup import rejudge_dropped, store_chunks
 from ingest.errors import FileIngestError
 from ingest.loaders import check_stat
 from ingest.names import display_name, storable
@@ -106,6 +106,7 @@ class Ingestion:
     def run(self, tasks: list[FileTask], sync_roots: list[str] | None = None) -> IngestReport:
         self.report.files_total = len(tasks)
         with self.kb.writing():
+            self.report.restored = rejudge_dropped(self.kb)
             jobs = [job for task in tasks if (job := self._precheck(task)) is not None]
             self._parse_and_store(jobs)
             if sync_roots is not None:

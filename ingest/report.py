@@ -45,6 +45,7 @@ class IngestReport:
     chunks: int = 0  # embedded so far
     pages_read: int = 0  # so far, by the parsers, for the progress bar
     pages_ocr: int = 0
+    restored: int = 0  # chunks an earlier near-duplicate rule left out, stored now (ingest/dedup.py)
     started: float = field(default_factory=time.perf_counter)
 
     def by_status(self, status: Status) -> list[FileResult]:

@@ -30,7 +30,7 @@ from core.embeddings import Embedder, make_embedder
 from core.errors import ZhikuError
 from core.kb.catalog import KBInfo, collection_name, read_info
 from core.kb.lexical import Hit, LexicalIndex
-from core.kb.manifest import DocStatus, FileEntry, FileStatus, Manifest
+from core.kb.manifest import DocStatus, Dropped, FileEntry, FileStatus, Manifest
 from core.kb.vectors import Neighbour, VectorStore, mismatch
 from core.settings import Settings, VectorStoreSettings
 from core.tokens import index_text
@@ -290,12 +290,11 @@ class KnowledgeBase:
         self.manifest.mark_deleting(doc_id)
         self.vectors.delete(self._chunk_ids(doc_id))
         self.lexical.delete_document(doc_id)
-        self._restore_twins(doc_id)
+        self.restore_dropped(self.manifest.dropped_twins_of(doc_id))  # their twin is gone: store them now
         self.manifest.remove_document(doc_id)
 
-    def _restore_twins(self, doc_id: str) -> None:
-        """Near-duplicates of other documents were skipped because this one held their twin: store them now."""
-        twins = self.manifest.dropped_twins_of(doc_id)
+    def restore_dropped(self, twins: Sequence[Dropped]) -> None:
+        """Store chunks left out as near-duplicates after all (embedded now, in batches)."""
         for start in range(0, len(twins), _TWIN_BATCH):
             batch = twins[start : start + _TWIN_BATCH]
             ids, texts, metas = [t.chunk_id for t in batch], [t.text for t in batch], [t.metadata for t in batch]
@@ -305,6 +304,18 @@ class KnowledgeBase:
             self.vectors.upsert(ids, texts, metas, vectors)
             self.lexical.add(lexical_rows(ids, texts, metas))
             self.manifest.restored(ids)
+
+    def rejudge_dropped(self, rule: str, same: Callable[[Dropped, str, str], bool]) -> int:
+        """Chunks left out under an older near-duplicate rule than `rule` are judged again, once: those that
+        `same(dropped, kept text, kept heading)` no longer finds the same as their twin are stored."""
+        if self.manifest.get_meta("dropped_rule") == rule:
+            return 0
+        dropped = self.manifest.all_dropped()
+        kept = self.vectors.texts([d.kept_id for d in dropped]) if dropped else {}
+        distinct = [d for d in dropped if d.kept_id not in kept or not same(d, *kept[d.kept_id])]
+        self.restore_dropped(distinct)
+        self.manifest.set_meta("dropped_rule", rule)
+        return len(distinct)
 
     # -- maintenance -----------------------------------------------------------------------------------
     def check(self) -> list[str]:

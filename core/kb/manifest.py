@@ -106,6 +106,7 @@ class Dropped:
     doc_id: str
     text: str
     metadata: dict[str, Any]
+    kept_id: str = ""  # the stored chunk it was judged the same as
 
 
 class Manifest:
@@ -233,6 +234,11 @@ class Manifest:
             "SELECT * FROM dropped WHERE kept_doc = ? AND doc_id != ? ORDER BY chunk_id", (doc_id, doc_id)
         )
         return [Dropped(r["chunk_id"], r["doc_id"], r["text"], json.loads(r["metadata"])) for r in rows]
+
+    def all_dropped(self) -> list[Dropped]:
+        """Every chunk left out as a near-duplicate, with its twin: to judge them again under a new rule."""
+        rows = self._db.execute("SELECT * FROM dropped ORDER BY chunk_id")
+        return [Dropped(r["chunk_id"], r["doc_id"], r["text"], json.loads(r["metadata"]), r["kept_id"]) for r in rows]
 
     def restored(self, chunk_ids: list[str]) -> None:
         self._db.executemany("DELETE FROM dropped WHERE chunk_id = ?", [(c,) for c in chunk_ids])

@@ -153,6 +153,16 @@ class VectorStore:
             for ids, dists, texts, metas in found
         ]
 
+    def texts(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """Stored chunks' (text, heading) by id; ids not stored are left out."""
+        found: dict[str, tuple[str, str]] = {}
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), PAGE):
+            got = self.collection.get(ids=unique[start : start + PAGE], include=["documents", "metadatas"])
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                found[cid] = (text, str(meta.get("heading", "")))
+        return found
+
     def delete(self, ids: Sequence[str]) -> None:
         """By id, in slices: as fast in a KB of a million chunks as in one of ten."""
         for start in range(0, len(ids), PAGE):
