@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from app.engine.query import CODE, codes_in
 from core.documents import Source
+from core.lang import Language, detect_language
 from core.tokens import words
 
 # A sentence ends at Chinese or Western end punctuation, at a blank line, or where the next line starts a list
@@ -46,6 +47,12 @@ CODE_WEIGHT = 0.5  # a sentence naming all the question's codes gains half of a 
 QUANTITY_BONUS = 0.1  # a figure (not a code's digits) in a sentence, when the question asks how much / many / long
 RANK_COST = 0.02  # per place the sentence's passage is ranked below the first
 MAX_LEAD = 3
+ACROSS_WEIGHT = 0.6  # a sentence in another language scores up to this: a same-language one sharing most
+# of the question's words still wins (0.5 and 0.7 gave the same on bench.crosslang)
+OWN_SHARE = 0.3  # ... and only while no sentence in the question's language holds this share of its words
+# (0.5 let an unrelated Chinese sentence outrank an English one holding half the question's words; 0 lost
+# bench.crosslang's English-to-Chinese gains, where English passages of other manuals share a word or two)
+MAX_ACROSS = 32  # sentences in another language embedded per question: their time is the lead's
 
 
 @dataclass(frozen=True)
@@ -106,14 +113,25 @@ def sentences(text: str) -> list[str]:
     return [p for p in _pieces(text) if len(p) >= MIN_SENTENCE_CHARS]
 
 
+@dataclass(frozen=True)
+class Across:
+    """How to score sentences in another language than the question's, which share none of its words: by their
+    meaning, `similarity` giving each sentence's cosine with the question (the embedder's)."""
+
+    language: Language
+    similarity: Callable[[list[str]], Sequence[float]]
+
+
 def pick_evidence(
     question_words: Sequence[str], sources: list[Source], n: int, codes: frozenset[str] = frozenset(),
-    wants_quantity: bool = False,
+    wants_quantity: bool = False, across: Across | None = None,
 ) -> list[Evidence]:  # fmt: skip
     """The `n` best sentences for the question (its content words `core.tokens.query_words`, its `codes` as
     `query.code_key`s), best first; a better-ranked passage wins ties. A sentence in another language than the
-    question's shares none of its words: only its codes and figures can lift it (e5's cosine per sentence was
-    tried, and ranked a manual's title above the sentence answering the question)."""
+    question's shares none of its words: with `across`, its word share is replaced by its cosine with the
+    question, scaled among those sentences from 0 (the least like it) to ACROSS_WEIGHT (the most); without, only
+    its codes and figures can lift it. (The cosine once ranked a manual's title first; headings are no evidence
+    now.)"""
     candidates = [
         (number, src, s) for number, src in enumerate(sources, 1) for s in sentences(src.text) if _quotable(s, codes)
     ]
@@ -122,9 +140,11 @@ def pick_evidence(
     held = [set(words(sentence)) for *_, sentence in candidates]
     weight = _rarity(set(question_words), held)
     total = sum(weight.values())
+    share = [sum(weight[w] for w in weight.keys() & h) / total if total else 0.0 for h in held]
+    meaning = _meaning([sentence for *_, sentence in candidates], share, across)
     scored = []
-    for (number, src, sentence), sentence_words in zip(candidates, held, strict=True):
-        coverage = sum(weight[w] for w in weight.keys() & sentence_words) / total if total else 0.0
+    for i, (number, src, sentence) in enumerate(candidates):
+        coverage = meaning.get(i, share[i])
         code_share = len(codes & codes_in(sentence)) / len(codes) if codes else 0.0
         figure = QUANTITY_BONUS if wants_quantity and _DIGIT.search(CODE.sub(" ", sentence)) else 0.0
         score = coverage + CODE_WEIGHT * code_share + figure - RANK_COST * (number - 1)
@@ -132,6 +152,25 @@ def pick_evidence(
     scored.sort(key=lambda t: (t[1], t[0], t[2]), reverse=True)
     matching = [e for _, relevant, _, e in scored if relevant]
     return (matching or [scored[0][3]])[:n]
+
+
+def _meaning(candidates: list[str], share: list[float], across: Across | None) -> dict[int, float]:
+    """The sentences in another language than the question's (by index), each scored by its cosine with the
+    question, scaled among them to 0..ACROSS_WEIGHT; at most MAX_ACROSS of them, the best-ranked passages'
+    first. Only when no sentence in the question's language holds OWN_SHARE of its words (`share`): where one
+    does, the words decide, as the cosine of an unrelated sentence in another language says little."""
+    if across is None:
+        return {}
+    language = [detect_language(s) for s in candidates]
+    if any(x >= OWN_SHARE for x, lang in zip(share, language, strict=True) if lang == across.language):
+        return {}
+    other = [i for i, lang in enumerate(language) if lang != across.language][:MAX_ACROSS]
+    if not other:
+        return {}
+    cosines = [float(c) for c in across.similarity([candidates[i] for i in other])]  # numpy floats are no JSON
+    low, high = min(cosines), max(cosines)
+    scale = lambda c: (c - low) / (high - low) if high > low else 1.0  # noqa: E731
+    return {i: ACROSS_WEIGHT * scale(c) for i, c in zip(other, cosines, strict=True)}
 
 
 def _rarity(terms: set[str], held: list[set[str]]) -> dict[str, float]:

@@ -1,6 +1,6 @@
 """Evidence sentences and the lead answer (lexical, so these run without a model)."""
 
-from app.engine.evidence import focus, lead_of, pick_evidence, sentences
+from app.engine.evidence import Across, focus, lead_of, pick_evidence, sentences
 from app.engine.query import asks_quantity, codes_in
 from core.documents import Source
 from core.tokens import query_words
@@ -33,6 +33,27 @@ def test_evidence_is_the_sentence_holding_the_question_words_with_its_citation()
         "page": 2,
         "score": best.to_json()["score"],
     }
+
+
+def test_sentences_in_another_language_are_chosen_by_their_meaning():
+    """A Chinese question on an English passage shares none of its words: the similarity decides, and only for
+    those sentences (the Chinese sentence holding the question's words keeps its place)."""
+    asked: list[list[str]] = []
+
+    def similarity(texts: list[str]) -> list[float]:
+        asked.append(texts)
+        return [0.9 if "Grease" in t else 0.5 for t in texts]
+
+    question = query_words("轴承多久加一次润滑脂？")
+    across = Across("zh", similarity)
+    (best, *_) = pick_evidence(question, PASSAGES[1:], 1, across=across)
+    assert best.text == "Grease the bearings every 500 h." and asked == [sentences(PASSAGES[1].text)]
+    assert pick_evidence(question, PASSAGES[1:], 1)[0].text == "The spindle is rated at 45 N·m."  # without: first
+    (best, *_) = pick_evidence(query_words("主轴箱润滑油多久更换？"), PASSAGES, 1, across=across)
+    assert best.text == "每运行 2000 小时更换一次主轴箱润滑油。"
+    chinese_first = Across("en", lambda texts: [0.9 if "润滑油" in t else 0.1 for t in texts])
+    (best, *_) = pick_evidence(query_words("When do I grease the bearings?"), PASSAGES, 1, across=chinese_first)
+    assert best.text == "Grease the bearings every 500 h."  # its own words outweigh a foreign sentence's cosine
 
 
 def test_the_code_the_question_names_decides_between_look_alike_sentences():
