@@ -70,6 +70,7 @@ class IngestSettings(BaseModel):
     ocr: Literal["auto", "always", "never"] = "auto"
     ocr_min_chars: int = Field(20, ge=0)
     ocr_dpi: int = Field(200, ge=50, le=600)
+    respace_min_share: float = Field(0.01, ge=0.0, le=1.0)
     passwords: dict[str, str] = {}
     max_file_mb: float = Field(200.0, gt=0)
     max_unpacked_mb: float = Field(500.0, gt=0)

@@ -23,6 +23,10 @@ from ingest.loaders.progress import page_done
 log = logging.getLogger(__name__)
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 _INLINE_IMAGE = re.compile(rb"(?:^|\s)BI\s")
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+GLUED_LETTERS = 20  # a Latin word this long is, in practice, words without the gaps between them
+GLUED_MIN_WORDS = 20  # a page with fewer Latin words is not judged (a Chinese page naming one long identifier)
+RESPACED_MIN_KEPT = 0.95  # pdfium's text is taken only if it holds this share of pypdf's visible characters
 
 
 class _CorruptPDF(FileIngestError):
@@ -59,7 +63,40 @@ def _text_layer(path: Path, settings: IngestSettings) -> _Layer:
         texts, failures = _page_texts(reader)
     except _CorruptPDF as exc:
         return _pdfium_text_layer(path, settings, exc)
+    _respace(path, texts, password, settings.respace_min_share)
     return _Layer(texts, failures, password, lambda i: has_images(reader.pages[i]))
+
+
+def _respace(path: Path, texts: list[str], password: str | None, min_share: float) -> None:
+    """Pages whose words run together ("hasaVmax ratingof80 VDC": pypdf reads some PDFs' word gaps as nothing)
+    are read again through pdfium, which places spaces from the glyphs' positions; its text replaces the page's
+    when fewer of its words run together and it loses no characters. Only those pages: pypdf's text is kept
+    everywhere else, as every other measurement here was made on it."""
+    glued = [i for i, text in enumerate(texts) if glued_share(text) > min_share]
+    if not glued:
+        return
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(path, password=password)
+    except pdfium.PdfiumError:
+        return
+    try:
+        for i in glued:
+            text = clean_text(_pdfium_page_text(document[i]))
+            if glued_share(text) < glued_share(texts[i]) and _chars(text) >= RESPACED_MIN_KEPT * _chars(texts[i]):
+                texts[i] = text
+    finally:
+        document.close()
+
+
+def glued_share(text: str) -> float:
+    """The share of a text's Latin words that are 20 letters or longer: English has few ("internationalization"),
+    a text layer without word gaps has many. 0 for a text with fewer than GLUED_MIN_WORDS Latin words."""
+    latin = _LATIN_WORD.findall(text)
+    if len(latin) < GLUED_MIN_WORDS:
+        return 0.0
+    return sum(len(w) >= GLUED_LETTERS for w in latin) / len(latin)
 
 
 def _open(path: Path, settings: IngestSettings) -> tuple[PdfReader, str | None]:
