@@ -11,6 +11,8 @@ from pathlib import Path
 
 LAYOUT = {
     "chroma": "chroma",  # embedded Chroma (empty with `vectorstore.mode: http`)
+    "chroma_lock": "chroma.lock",  # taken by every embedded Chroma call: shared to read, exclusive to write
+    "chroma_writes": "chroma-writes.json",  # each collection's last write, so other processes reload it
     "manifests": "manifests",  # one SQLite manifest per knowledge base: documents, files, tags
     "keyword_indexes": "keywords",  # one SQLite FTS5 keyword index per knowledge base
     "models": "models",  # the packaged GGUF joined from its parts, and `python -m app fetch-model` downloads
@@ -25,6 +27,8 @@ LAYOUT = {
 class DataDir:
     root: Path
     chroma: Path = field(init=False)
+    chroma_lock: Path = field(init=False)
+    chroma_writes: Path = field(init=False)
     manifests: Path = field(init=False)
     keyword_indexes: Path = field(init=False)
     models: Path = field(init=False)

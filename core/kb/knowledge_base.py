@@ -346,20 +346,23 @@ class KnowledgeBase:
         The old collection stays readable until the switch, so a crash leaves the KB as it was.
         """
         old_name, model = self.vectors.name, self.embedder.name
-        old = self.vectors.client.get_collection(old_name) if old_name in self.vectors.collection_names() else None
+        exists = old_name in self.vectors.collection_names()
+        old = self.vectors.other(old_name, self.manifest.get_meta("embedding_model") or model, check_model=False)
         new_name = "kb-" + hashlib.sha256(f"{self.name}\0{model}\0{old_name}".encode()).hexdigest()[:24]
         if new_name == old_name:
             new_name = new_name[:-1] + ("0" if new_name[-1] != "0" else "1")
         self.vectors.drop(new_name)
-        new = self.vectors.open_collection(new_name, model)
-        total, done = (old.count() if old is not None else 0), 0
-        for batch in self.vectors.walk(["documents", "metadatas"], old) if old is not None else []:
+        new = self.vectors.other(new_name, model)
+        total, done = (old.count() if exists else 0), 0
+        for batch in old.walk(["documents", "metadatas"]) if exists else []:
             pairs = zip(batch["documents"], batch["metadatas"], strict=True)
             vectors = self.embedder.embed_documents([embedding_text(t, m.get("heading", "")) for t, m in pairs])
-            new.upsert(ids=batch["ids"], documents=batch["documents"], metadatas=batch["metadatas"], embeddings=vectors)
+            new.upsert(batch["ids"], batch["documents"], batch["metadatas"], vectors)
             done += len(batch["ids"])
             if progress:
                 progress(done, total)
+        if not exists:
+            new.count()  # created, so the switch points at a collection
         with self.manifest.transaction():
             self.manifest.set_meta("collection", new_name)
             self.manifest.set_meta("embedding_model", model)

@@ -12,20 +12,22 @@ changed answers from the manifest alone, in about a second.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, NamedTuple
+from functools import cached_property, partial
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
 
 from core.datadir import DataDir
 from core.documents import Chunk, Source
 from core.errors import ConfigError, EmbeddingMismatchError
+from core.kb.shared_chroma import DirectChroma, EmbeddedChroma
 from core.registry import Registry
 from core.settings import VectorStoreSettings
 
 if TYPE_CHECKING:
     import chromadb
 
+T = TypeVar("T")
 PAGE = 500  # chunks read or deleted per Chroma call when walking a whole collection or document
 
 Client = Callable[[VectorStoreSettings, DataDir], "chromadb.ClientAPI"]
@@ -85,11 +87,18 @@ class Neighbour(NamedTuple):
 
 
 class VectorStore:
-    """One knowledge base's collection. `collection` is its name (a reindex switches to a new one)."""
+    """One knowledge base's collection. `collection` is its name (a reindex switches to a new one).
 
-    def __init__(self, kb: str, model: str, collection: str, data_dir: DataDir, settings: VectorStoreSettings) -> None:
+    Every call goes through the data dir's shared client (`shared_chroma.py`), which keeps this process's view
+    of the collection coherent with what other processes wrote. `check_model=False` reads a collection built
+    by another model (the old one, during a reindex)."""
+
+    def __init__(
+        self, kb: str, model: str, collection: str, data_dir: DataDir, settings: VectorStoreSettings,
+        check_model: bool = True,
+    ) -> None:  # fmt: skip
         self.kb, self.model, self.name = kb, model, collection
-        self.data_dir, self.settings = data_dir, settings
+        self.data_dir, self.settings, self.check_model = data_dir, settings, check_model
 
     @property
     def may_hold_vectors(self) -> bool:
@@ -98,37 +107,53 @@ class VectorStore:
         return self.settings.mode != "embedded" or self.data_dir.chroma.exists()
 
     @cached_property
-    def client(self) -> chromadb.ClientAPI:
-        return open_client(self.data_dir, self.settings)
+    def _shared(self) -> EmbeddedChroma | DirectChroma:
+        def connect() -> chromadb.ClientAPI:
+            return open_client(self.data_dir, self.settings)
 
-    @cached_property
-    def collection(self) -> Any:
-        collection = self.open_collection(self.name, self.model)
+        if self.settings.mode == "embedded":
+            return EmbeddedChroma.of(self.data_dir, connect)
+        return DirectChroma(connect)
+
+    def other(self, name: str, model: str, check_model: bool = True) -> VectorStore:
+        """Another collection of the same store (a reindex writes the new one while reading the old)."""
+        return VectorStore(self.kb, model, name, self.data_dir, self.settings, check_model)
+
+    def _open(self, client: chromadb.ClientAPI) -> Any:
+        return client.get_or_create_collection(
+            name=self.name,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"zhiku_kb": self.kb, "embedding_model": self.model},
+            embedding_function=None,
+        )
+
+    def _checked(self, collection: Any) -> Any:
         built_with = (collection.metadata or {}).get("embedding_model")
-        if built_with != self.model:
+        if self.check_model and built_with != self.model:
             raise mismatch(self.kb, built_with, self.model)
         return collection
 
-    def open_collection(self, name: str, model: str) -> Any:
-        return self.client.get_or_create_collection(
-            name=name,
-            configuration={"hnsw": {"space": "cosine"}},
-            metadata={"zhiku_kb": self.kb, "embedding_model": model},
-            embedding_function=None,
-        )
+    def _read(self, op: Callable[[Any], T]) -> T:
+        return self._shared.read(self.name, self._open, lambda c: op(self._checked(c)))
+
+    def _write(self, op: Callable[[Any], T]) -> T:
+        return self._shared.write(self.name, self._open, lambda c: op(self._checked(c)))
+
+    @property
+    def collection(self) -> Any:
+        """The Chroma collection itself, for benchmarks that compare with it; the product calls the methods."""
+        return self._read(lambda c: c)
 
     def switch_to(self, name: str, model: str) -> None:
         """After a reindex: the new collection, built with `model`, is the one read and written from now on."""
         self.name, self.model = name, model
-        self.__dict__.pop("collection", None)
 
     def count(self) -> int:
-        return int(self.collection.count())
+        return int(self._read(lambda c: c.count()))
 
     def upsert(self, ids: Sequence[str], texts: Sequence[str], metas: Sequence[Any], vectors: np.ndarray) -> None:
-        self.collection.upsert(
-            ids=list(ids), documents=list(texts), metadatas=list(metas), embeddings=np.asarray(vectors, np.float32)
-        )
+        rows = {"ids": list(ids), "documents": list(texts), "metadatas": list(metas)}
+        self._write(lambda c: c.upsert(**rows, embeddings=np.asarray(vectors, np.float32)))
 
     def add(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         self.upsert([c.id for c in chunks], [c.text for c in chunks], [c.metadata() for c in chunks], vectors)
@@ -136,14 +161,20 @@ class VectorStore:
     def nearest(self, vectors: np.ndarray, k: int) -> list[list[Neighbour]]:
         """The `k` stored chunks closest to each vector, best first, with the text their embedding was made
         from (heading path and text), so a caller can tell a copy from a look-alike; [] in an empty KB."""
-        stored = self.collection.count() if len(vectors) else 0
-        if stored == 0:
+
+        def query(collection: Any) -> dict[str, Any] | None:
+            stored = collection.count() if len(vectors) else 0
+            if stored == 0:
+                return None
+            return collection.query(
+                query_embeddings=np.asarray(vectors, dtype=np.float32),
+                n_results=min(k, stored),
+                include=["distances", "documents", "metadatas"],
+            )
+
+        res = self._read(query)
+        if res is None:
             return [[] for _ in range(len(vectors))]
-        res = self.collection.query(
-            query_embeddings=np.asarray(vectors, dtype=np.float32),
-            n_results=min(k, stored),
-            include=["distances", "documents", "metadatas"],
-        )
         found = zip(res["ids"], res["distances"], res["documents"], res["metadatas"], strict=True)
         return [
             [
@@ -158,7 +189,7 @@ class VectorStore:
         found: dict[str, tuple[str, str]] = {}
         unique = list(dict.fromkeys(ids))
         for start in range(0, len(unique), PAGE):
-            got = self.collection.get(ids=unique[start : start + PAGE], include=["documents", "metadatas"])
+            got = self._read(partial(_get, ids=unique[start : start + PAGE], include=["documents", "metadatas"]))
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
                 found[cid] = (text, str(meta.get("heading", "")))
         return found
@@ -166,20 +197,17 @@ class VectorStore:
     def delete(self, ids: Sequence[str]) -> None:
         """By id, in slices: as fast in a KB of a million chunks as in one of ten."""
         for start in range(0, len(ids), PAGE):
-            self.collection.delete(ids=list(ids[start : start + PAGE]))
+            self._write(partial(_delete, ids=list(ids[start : start + PAGE])))
 
     def set_source(self, ids: Sequence[str], source: str) -> None:
         for start in range(0, len(ids), PAGE):
-            found = self.collection.get(ids=list(ids[start : start + PAGE]), include=["metadatas"])
-            if found["ids"]:
-                metas = [{**m, "source": source} for m in found["metadatas"]]
-                self.collection.update(ids=found["ids"], metadatas=metas)
+            self._write(partial(_cite, ids=list(ids[start : start + PAGE]), source=source))
 
-    def walk(self, include: list[str], collection: Any = None) -> Iterator[dict[str, Any]]:
-        collection = collection if collection is not None else self.collection
+    def walk(self, include: list[str]) -> Iterator[dict[str, Any]]:
+        """Every chunk, a page at a time (each page read on its own: a walk never holds the store)."""
         offset = 0
         while True:
-            batch = collection.get(limit=PAGE, offset=offset, include=include)
+            batch = self._read(partial(_get, limit=PAGE, offset=offset, include=include))
             if not batch["ids"]:
                 return
             yield batch
@@ -190,11 +218,13 @@ class VectorStore:
 
     def query(self, vector: np.ndarray, k: int, doc_ids: Sequence[str] | None = None) -> list[Source]:
         """Nearest chunks by cosine, best first; `doc_ids` restricts the search to those documents."""
-        res = self.collection.query(
-            query_embeddings=[np.asarray(vector, dtype=np.float32)],
-            n_results=k,
-            where={"doc_id": {"$in": list(doc_ids)}} if doc_ids is not None else None,
-            include=["documents", "metadatas", "distances"],
+        res = self._read(
+            lambda c: c.query(
+                query_embeddings=[np.asarray(vector, dtype=np.float32)],
+                n_results=k,
+                where={"doc_id": {"$in": list(doc_ids)}} if doc_ids is not None else None,
+                include=["documents", "metadatas", "distances"],
+            )
         )
         return [
             Source.from_chroma(cid, text, meta, 1.0 - float(dist))
@@ -207,7 +237,7 @@ class VectorStore:
         """Chunks by id, scored by cosine against `vector`: keyword hits get the same score as vector hits."""
         if not chunk_ids:
             return []
-        got = self.collection.get(ids=list(chunk_ids), include=["documents", "metadatas", "embeddings"])
+        got = self._read(lambda c: c.get(ids=list(chunk_ids), include=["documents", "metadatas", "embeddings"]))
         sims = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
         found = {
             cid: Source.from_chroma(cid, text, meta, float(sim))
@@ -216,8 +246,25 @@ class VectorStore:
         return [found[c] for c in chunk_ids if c in found]
 
     def collection_names(self) -> set[str]:
-        return {c.name for c in self.client.list_collections()}
+        return self._shared.read_client(lambda client: {c.name for c in client.list_collections()})
 
     def drop(self, name: str) -> None:
-        if name in self.collection_names():
-            self.client.delete_collection(name)
+        def drop(client: chromadb.ClientAPI) -> None:
+            if name in {c.name for c in client.list_collections()}:
+                client.delete_collection(name)
+
+        self._shared.write_client(name, drop)
+
+
+def _get(collection: Any, **how: Any) -> dict[str, Any]:
+    return collection.get(**how)
+
+
+def _delete(collection: Any, ids: list[str]) -> None:
+    collection.delete(ids=ids)
+
+
+def _cite(collection: Any, ids: list[str], source: str) -> None:
+    found = collection.get(ids=ids, include=["metadatas"])
+    if found["ids"]:
+        collection.update(ids=found["ids"], metadatas=[{**m, "source": source} for m in found["metadatas"]])
