@@ -13,6 +13,7 @@ from app.engine.llm import LazyLLM
 from app.engine.service import AnswerService
 from core.errors import AccessDeniedError, UnknownKBError
 from core.kb import KBInfo, kb_exists, knowledge_bases, open_kb
+from core.kb.catalog import kb_info
 from core.settings import PROJECT_ROOT, Settings
 from ingest.pipeline import ingest_paths
 from ingest.report import IngestReport
@@ -39,12 +40,17 @@ class Workspace:
         """The knowledge base, created when new. Raises EmbeddingMismatchError for one built with another
         embedding model, and AccessDeniedError for another user's private one."""
         name = kb or self.settings.kb
+        if name not in self._services and (info := kb_info(self.settings.dirs, name)) is not None:
+            self._check(info, user)  # refused before anything is opened, so nothing is written either
+        service = self._opened(name)
+        self._check(service.kb.info(), user)
+        return service
+
+    def _opened(self, name: str) -> AnswerService:
         with self._lock:
             if name not in self._services:
                 self._services[name] = AnswerService(self.settings, open_kb(self.settings, name), self.llm)
-            service = self._services[name]
-        self._check(service.kb.info(), user)
-        return service
+            return self._services[name]
 
     def existing(self, kb: str | None = None, user: str | None = None) -> AnswerService:
         """A knowledge base to read from: one that does not exist is not created by asking it."""

@@ -12,13 +12,17 @@ from core.kb.manifest import Manifest
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,60}[A-Za-z0-9]$|^[A-Za-z0-9]$")
 _FORBIDDEN_IN_NAME = set('/\\:*?"<>|')
+_HASH_LIKE = re.compile(r"^[0-9a-f]{24}$")  # what a hashed name becomes
 
 
 def collection_name(kb: str) -> str:
-    """Chroma allows only [A-Za-z0-9._-] names; a KB may be called "工艺卡", so such names are hashed."""
+    """Chroma allows only [A-Za-z0-9._-] names; a KB may be called "工艺卡", so such names are hashed. A name
+    that looks like a hash ("757af14b4377895f4336d2f6" is 工艺卡's) is hashed too: kept as it is, it would open
+    the knowledge base whose name hashes to it (issue 19, item 10). Before that rule such a name was kept as it
+    is, so a knowledge base named by 24 lowercase hex digits made by an older Zhiku is no longer found."""
     if not kb.strip():
         raise ZhikuError("a knowledge base name cannot be empty")
-    if _SAFE_NAME.match(kb):
+    if _SAFE_NAME.match(kb) and not _HASH_LIKE.match(kb):
         return f"kb-{kb}"
     return "kb-" + hashlib.sha256(kb.encode("utf-8")).hexdigest()[:24]
 
@@ -44,6 +48,18 @@ class KBInfo:
 def read_info(manifest: Manifest, fallback: str) -> KBInfo:
     name, owner = manifest.get_meta("name") or fallback, manifest.get_meta("owner")
     return KBInfo(name, owner, manifest.get_meta("private") == "1")
+
+
+def kb_info(data_dir: DataDir, kb: str) -> KBInfo | None:
+    """Who owns an existing knowledge base, read without opening it (nothing is written); None when new."""
+    path = data_dir.manifest(collection_name(kb))
+    if not path.is_file():
+        return None
+    manifest = Manifest(path)
+    try:
+        return read_info(manifest, kb)
+    finally:
+        manifest.close()
 
 
 def kb_exists(data_dir: DataDir, kb: str) -> bool:
