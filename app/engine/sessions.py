@@ -6,7 +6,7 @@ started in one is continued the same way in another.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 
 from app.engine.answer import Answer, AskOptions, Event, EventKind
 from app.engine.conversations import ConversationStore
@@ -26,8 +26,9 @@ class Sessions:
 
     def stream(
         self, service: AnswerService, conversation_id: str, question: str, options: AskOptions, owner: str = ""
-    ) -> Iterator[Event]:
-        """The service's events; the turn is stored when the answer is done."""
+    ) -> Generator[Event, None, None]:
+        """The service's events; the turn is stored when the answer is done. A generator: whoever stops reading
+        it half-way closes it, which closes the service's answer and releases the model."""
         history = self.store.turns(conversation_id, owner)
         for event in service.stream(question, history, options):
             if event.kind == EventKind.DONE:

@@ -8,18 +8,20 @@ is refused here exactly as in the page. The JSON of `/api/ask` and `/api/search`
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, HTTPException, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
-from app.engine.answer import AskOptions
+from app.engine.answer import Answer, AskOptions, Event
 from app.engine.query import Filter
 from app.engine.sessions import Sessions
 from app.engine.workspace import Workspace
+from app.web.relay import last, relay
 from core.errors import UnknownKBError
 from core.kb import check_kb_name
 from core.limits import TooLargeError, check_items, check_question
@@ -118,18 +120,26 @@ class Api:
         body.checked(self.settings.limits)
         return self.workspace.existing(body.kb).search(body.question, options=body.options()).to_json(body.question)
 
-    def ask(self, body: AskRequest) -> dict[str, Any]:
+    async def ask(self, body: AskRequest, request: Request) -> dict[str, Any]:
+        """Async, so the answer runs in a thread of its own (`relay.py`): a client that goes away stops it."""
         body.checked(self.settings.limits)
-        service = self.workspace.existing(body.kb)
         options = body.options(
             evidence_only=body.evidence_only, use_cache=body.use_cache, temperature=body.temperature,
             language=body.language,
         )  # fmt: skip
-        if body.session is None:
-            return service.ask(body.question, None, options).to_json()
-        session = self.sessions.open(body.session, service.kb.name, API_OWNER)
-        answer = self.sessions.ask(service, session, body.question, options, API_OWNER)
-        return {**answer.to_json(), "session": session}
+        session: list[str] = []
+
+        def answering() -> Iterator[Event]:
+            service = self.workspace.existing(body.kb)
+            if body.session is None:
+                yield from service.stream(body.question, None, options)
+                return
+            session.append(self.sessions.open(body.session, service.kb.name, API_OWNER))
+            yield from self.sessions.stream(service, session[0], body.question, options, API_OWNER)
+
+        done = await last(relay(answering(), request.is_disconnected))
+        answer: Answer = done.data
+        return {**answer.to_json(), "session": session[0]} if session else answer.to_json()
 
 
 def api_router(api: Api, guard: Any) -> APIRouter:

@@ -14,16 +14,17 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
-from app.engine.answer import Answer, AskOptions, EventKind
+from app.engine.answer import Answer, AskOptions, Event, EventKind
 from app.engine.memory import Turn
 from app.engine.workspace import Workspace
+from app.web.relay import ClosingStreamingResponse, last, relay
 from core.errors import ZhikuError
 from core.limits import check_conversation, check_question
 from core.settings import LimitSettings
@@ -101,20 +102,24 @@ def openai_router(workspace: Workspace, guard: Any, limits: LimitSettings) -> AP
         return {"object": "list", "data": [{"id": n, "object": "model", "owned_by": "zhiku"} for n in names]}
 
     @router.post("/chat/completions", summary="Answer from a knowledge base, OpenAI-style, with sources")
-    def chat(body: ChatRequest, x_zhiku_kb: Annotated[str | None, Header(max_length=200)] = None) -> Any:
+    async def chat(
+        body: ChatRequest, request: Request, x_zhiku_kb: Annotated[str | None, Header(max_length=200)] = None
+    ) -> Any:
+        """Async, so the answer runs in a thread of its own (`relay.py`): a client that goes away stops it."""
         question, history = body.question_and_history(limits)
         kb = x_zhiku_kb or (None if body.model == DEFAULT_MODEL else body.model)
-        service = workspace.existing(kb)
+        service = await run_in_threadpool(workspace.existing, kb)  # a 404 before any stream starts
         options = AskOptions(temperature=body.temperature)
         reply_id, model = f"chatcmpl-{uuid.uuid4().hex}", body.model
+        events = relay(service.stream(question, history, options), request.is_disconnected)
         if not body.stream:
-            return completion(service.ask(question, history, options), model, reply_id)
-        events = service.stream(question, history, options)
+            done: Event = await last(events)
+            return completion(done.data, model, reply_id)
 
-        def sse() -> Iterator[str]:
+        async def sse() -> AsyncIterator[str]:
             yield chunk(reply_id, model, {"role": "assistant", "content": ""})
             try:
-                for event in events:
+                async for event in events:
                     if event.kind == EventKind.SOURCES:
                         yield chunk(reply_id, model, {}, sources=[s.to_json() for s in event.data.sources])
                     elif event.kind == EventKind.TOKEN:
@@ -125,8 +130,10 @@ def openai_router(workspace: Workspace, guard: Any, limits: LimitSettings) -> AP
                         yield chunk(reply_id, model, {}, "stop", sources=sources, zhiku=extras(done))
             except ZhikuError as exc:  # the status line is sent already: the error travels as an event
                 yield f"data: {json.dumps({'error': {'message': str(exc), 'type': 'server_error'}})}\n\n"
+            finally:
+                await events.aclose()  # the answer's thread stops with the stream
             yield "data: [DONE]\n\n"
 
-        return StreamingResponse(sse(), media_type="text/event-stream")
+        return ClosingStreamingResponse(sse(), media_type="text/event-stream")
 
     return router

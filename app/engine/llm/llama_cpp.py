@@ -22,6 +22,18 @@ from core.settings import LLMSettings
 COMPLETION_STOPS = ["\nQuestion:", "\n问题：", "\n[", "\n\n\n", "<end_of_turn>", "<eos>"]
 
 
+def closing_parts(parts: Iterator[Any]) -> Iterator[Any]:
+    """llama.cpp's stream, ended in step with ours: when the answer is closed half-way (its client went away,
+    `cancel.py`), llama.cpp's own generator is closed here, under the model's lock, before the lock is released,
+    so the next answer finds the model idle."""
+    try:
+        yield from parts
+    finally:
+        close = getattr(parts, "close", None)
+        if close is not None:
+            close()
+
+
 def default_threads() -> int:
     """About one thread per physical core: llama.cpp's threads spin at every step, so one more thread than
     the cores that are free stalls them all (seen here: 5 s answers took minutes beside another busy process).
@@ -68,7 +80,8 @@ class LocalLLM:
     def stream_completion(self, prompt: str, temperature: float | None = None) -> Iterator[str]:
         sampling = self._sampling(temperature)
         with self._lock:
-            for part in self._llama.create_completion(prompt, stream=True, stop=COMPLETION_STOPS, **sampling):
+            parts = self._llama.create_completion(prompt, stream=True, stop=COMPLETION_STOPS, **sampling)
+            for part in closing_parts(parts):
                 yield part["choices"][0]["text"]
 
     def complete(self, prompt: str, max_tokens: int) -> str:
@@ -89,7 +102,7 @@ class LocalLLM:
     def stream_chat(self, messages: list[dict[str, str]], temperature: float | None = None) -> Iterator[str]:
         sampling = self._sampling(temperature)
         with self._lock:
-            for part in self._llama.create_chat_completion(messages=messages, stream=True, **sampling):
+            for part in closing_parts(self._llama.create_chat_completion(messages=messages, stream=True, **sampling)):
                 delta = part["choices"][0].get("delta", {}).get("content")
                 if delta:
                     yield delta

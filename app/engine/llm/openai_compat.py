@@ -47,19 +47,21 @@ class OpenAICompatibleLLM:
     def stream_chat(self, messages: list[dict[str, str]], temperature: float | None = None) -> Iterator[str]:
         try:
             sampling = self._sampling(temperature)
-            stream = self._client.chat.completions.create(messages=messages, stream=True, **sampling)
-            for part in stream:
-                if part.choices and (delta := part.choices[0].delta.content):
-                    yield delta
+            # `with`: an answer closed half-way (its client went away) closes the connection, and the server
+            # stops generating, instead of streaming on to nobody until the connection is collected.
+            with self._client.chat.completions.create(messages=messages, stream=True, **sampling) as stream:
+                for part in stream:
+                    if part.choices and (delta := part.choices[0].delta.content):
+                        yield delta
         except self._errors as exc:
             raise self._unreachable(exc) from exc
 
     def stream_completion(self, prompt: str, temperature: float | None = None) -> Iterator[str]:
         try:
-            stream = self._client.completions.create(prompt=prompt, stream=True, **self._sampling(temperature))
-            for part in stream:
-                if part.choices and part.choices[0].text:
-                    yield part.choices[0].text
+            with self._client.completions.create(prompt=prompt, stream=True, **self._sampling(temperature)) as stream:
+                for part in stream:
+                    if part.choices and part.choices[0].text:
+                        yield part.choices[0].text
         except self._errors as exc:
             raise self._unreachable(exc) from exc
 

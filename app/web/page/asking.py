@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import closing
 from typing import Any
 
 import gradio as gr
@@ -66,24 +67,27 @@ class Asking:
             sessions = self.ctx.sessions
             conversation_id = sessions.open(conversation_id, service.kb.name, owner)
             asked = options(top_k, evidence_only, temperature, language, restrict)
-            for event in sessions.stream(service, conversation_id, message, asked, owner):
-                if event.kind == EventKind.SOURCES:
-                    sources, query = event.data.sources, event.data.query
-                elif event.kind == EventKind.TOKEN:
-                    text += event.data
-                elif event.kind == EventKind.DRAFT:  # the model drafts: say so at once, then count now and then
-                    drafted = (drafted or 0) + bool(event.data)
-                    if drafted % DRAFT_REFRESH:
-                        continue
-                else:
-                    done: Answer = event.data
-                    detail = done.to_json()
-                    chat[-1]["content"] = finished_markdown(done, labels, show_draft)
-                    listed = self.conversations.listing(owner, conversation_id, kb)
-                    yield chat, conversation_id, owner, "", listed, self.sources.choices(detail), detail
-                    return
-                chat[-1]["content"] = streaming_markdown(text, drafted, sources, labels, query)
-                yield chat, conversation_id, owner, "", gr.skip(), gr.skip(), gr.skip()
+            # Closed in any case: when the browser goes, Gradio closes this generator, and the answer's generator
+            # is closed with it at once (its `finally` releases the model), not when the garbage collector finds it.
+            with closing(sessions.stream(service, conversation_id, message, asked, owner)) as events:
+                for event in events:
+                    if event.kind == EventKind.SOURCES:
+                        sources, query = event.data.sources, event.data.query
+                    elif event.kind == EventKind.TOKEN:
+                        text += event.data
+                    elif event.kind == EventKind.DRAFT:  # the model drafts: say so at once, then count now and then
+                        drafted = (drafted or 0) + bool(event.data)
+                        if drafted % DRAFT_REFRESH:
+                            continue
+                    else:
+                        done: Answer = event.data
+                        detail = done.to_json()
+                        chat[-1]["content"] = finished_markdown(done, labels, show_draft)
+                        listed = self.conversations.listing(owner, conversation_id, kb)
+                        yield chat, conversation_id, owner, "", listed, self.sources.choices(detail), detail
+                        return
+                    chat[-1]["content"] = streaming_markdown(text, drafted, sources, labels, query)
+                    yield chat, conversation_id, owner, "", gr.skip(), gr.skip(), gr.skip()
         except Exception as exc:  # in words, never a traceback; the passages found so far stay readable
             if not isinstance(exc, ZhikuError):
                 log.exception("answering %r failed", message)
