@@ -22,13 +22,13 @@ from app.engine.query import Filter
 from app.engine.sessions import Sessions
 from app.engine.workspace import Workspace
 from app.web.relay import last, relay
-from core.errors import UnknownKBError
+from core.errors import UnknownKBError, ZhikuError
 from core.kb import check_kb_name
 from core.limits import TooLargeError, check_items, check_question
 from core.settings import LimitSettings, Settings
 from ingest.pipeline import ingest_files
 from ingest.report import FileTask, Status
-from ingest.uploads import safe_filename, stage_uploads, upload_folder
+from ingest.uploads import name_refusal, safe_filename, shown_name, stage_uploads, upload_folder
 
 API_OWNER = "api"  # conversations started through the API (`session`) belong to API callers, not page users
 KB_NAME = 64  # characters: longer cannot name a knowledge base (core.kb.check_kb_name), and is not repeated back
@@ -89,9 +89,12 @@ class Api:
         if not files:
             raise HTTPException(400, f"send 1 to {most} files in the field 'files'")
         check_items("tags", tags, self.settings.limits)
-        knowledge_base = self.workspace.get(check_kb_name(kb or self.settings.kb)).kb
+        name = check_kb_name(kb or self.settings.kb)
         with tempfile.TemporaryDirectory(prefix="zhiku-upload-") as tmp:
             received, refused = self._receive(files, Path(tmp))
+            if not received:  # nothing to ingest: refused before a knowledge base is made for nothing
+                raise refusal(refused)
+            knowledge_base = self.workspace.get(name).kb
             folder = upload_folder(self.settings.dirs, knowledge_base.name)
             tasks = refused + stage_uploads(folder, received, self.settings.ingest.max_file_mb)
             batch_size = self.settings.embedding.batch_size
@@ -100,11 +103,15 @@ class Api:
         return {"kb": knowledge_base.name, **counts, "results": [asdict(r) for r in report.results]}
 
     def _receive(self, files: list[UploadFile], folder: Path) -> tuple[list[tuple[str, Path]], list[FileTask]]:
-        """Each upload to a temporary file, copied in pieces and cut off past the size limit."""
+        """Each upload to a temporary file, copied in pieces and cut off past the size limit; a name the file
+        system cannot hold is refused unread."""
         limit = int(self.settings.ingest.max_file_mb * 2**20)
         received, refused = [], []
         for i, upload in enumerate(files):
             name, path, size = safe_filename(upload.filename or "upload"), folder / str(i), 0
+            if reason := name_refusal(name):
+                refused.append(FileTask(shown_name(name), None, reason))
+                continue
             with path.open("wb") as out:
                 while size <= limit and (piece := upload.file.read(1 << 20)):
                     out.write(piece)
@@ -140,6 +147,14 @@ class Api:
         done = await last(relay(answering(), request.is_disconnected))
         answer: Answer = done.data
         return {**answer.to_json(), "session": session[0]} if session else answer.to_json()
+
+
+def refusal(refused: list[FileTask]) -> ZhikuError:
+    """Every file of an upload refused: 413 when all were too large, else 400; each file named with its reason."""
+    said = "; ".join(f"{task.source}: {task.error}" for task in refused[:5])
+    more = f"; and {len(refused) - 5} more" if len(refused) > 5 else ""
+    too_large = all(task.error.startswith("too large") for task in refused)
+    return (TooLargeError if too_large else ZhikuError)(f"nothing ingested: {said}{more}")
 
 
 def api_router(api: Api, guard: Any) -> APIRouter:
