@@ -52,6 +52,8 @@ ACROSS_WEIGHT = 0.6  # a sentence in another language scores up to this: a same-
 OWN_SHARE = 0.3  # ... and only while no sentence in the question's language holds this share of its words
 # (0.5 let an unrelated Chinese sentence outrank an English one holding half the question's words; 0 lost
 # bench.crosslang's English-to-Chinese gains, where English passages of other manuals share a word or two)
+MIN_LETTERS = 4  # a piece with fewer letters (Latin or CJK) is in no language: figures, times, scores
+_LETTER = re.compile(r"[A-Za-z\u4e00-\u9fff]")
 MAX_ACROSS = 32  # sentences in another language embedded per question: their time is the lead's
 
 
@@ -161,16 +163,22 @@ def _meaning(candidates: list[str], share: list[float], across: Across | None) -
     does, the words decide, as the cosine of an unrelated sentence in another language says little."""
     if across is None:
         return {}
-    language = [detect_language(s) for s in candidates]
+    language = [_language(s) for s in candidates]
     if any(x >= OWN_SHARE for x, lang in zip(share, language, strict=True) if lang == across.language):
         return {}
-    other = [i for i, lang in enumerate(language) if lang != across.language][:MAX_ACROSS]
+    other = [i for i, lang in enumerate(language) if lang not in (None, across.language)][:MAX_ACROSS]
     if not other:
         return {}
     cosines = [float(c) for c in across.similarity([candidates[i] for i in other])]  # numpy floats are no JSON
     low, high = min(cosines), max(cosines)
     scale = lambda c: (c - low) / (high - low) if high > low else 1.0  # noqa: E731
     return {i: ACROSS_WEIGHT * scale(c) for i, c in zip(other, cosines, strict=True)}
+
+
+def _language(sentence: str) -> Language | None:
+    """None for a piece with almost no letters ("574.18", "（9：00", a row of scores): it is in no language, and
+    its cosine with any question says nothing."""
+    return detect_language(sentence) if len(_LETTER.findall(sentence)) >= MIN_LETTERS else None
 
 
 def _rarity(terms: set[str], held: list[set[str]]) -> dict[str, float]:

@@ -54,6 +54,12 @@ def test_sentences_in_another_language_are_chosen_by_their_meaning():
     chinese_first = Across("en", lambda texts: [0.9 if "润滑油" in t else 0.1 for t in texts])
     (best, *_) = pick_evidence(query_words("When do I grease the bearings?"), PASSAGES, 1, across=chinese_first)
     assert best.text == "Grease the bearings every 500 h."  # its own words outweigh a foreign sentence's cosine
+    scores = [Source("table.pdf", 1, "试验班 632 632。574.18。", 0.8)]
+    calls = len(asked)
+    (best, *_) = pick_evidence(
+        query_words("理科试验班的录取最低分数线是多少？"), scores, 1, across=Across("zh", similarity)
+    )
+    assert best.text == "试验班 632 632。" and len(asked) == calls  # figures alone are in no language
 
 
 def test_the_code_the_question_names_decides_between_look_alike_sentences():
