@@ -6,17 +6,21 @@ run by whoever holds the data dir, open one directly (`core.kb.open_kb`).
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
 from app.engine.llm import LazyLLM
 from app.engine.service import AnswerService
-from core.errors import AccessDeniedError, UnknownKBError
+from core.errors import AccessDeniedError, UnknownKBError, ZhikuError
 from core.kb import KBInfo, kb_exists, knowledge_bases, open_kb
-from core.kb.catalog import kb_info
+from core.kb.catalog import half_done, kb_info
 from core.settings import PROJECT_ROOT, Settings
 from ingest.pipeline import ingest_paths
 from ingest.report import IngestReport
+from ingest.uploads import remove_unnamed, upload_folder
+
+log = logging.getLogger(__name__)
 
 
 def may_use(info: KBInfo, user: str | None) -> bool:
@@ -76,6 +80,22 @@ class Workspace:
     def _check(self, info: KBInfo, user: str | None) -> None:
         if self.settings.auth.enabled and not may_use(info, user):
             raise AccessDeniedError(f"knowledge base '{info.name}' is private to another user")
+
+    def recover(self) -> list[str]:
+        """At start-up, before anyone searches: each knowledge base a killed process left half changed (a server
+        killed during an upload) is finished (`KnowledgeBase.recover`: a half-written document is removed, so
+        nothing of it is found), and its uploaded files that no name in it holds any more (copied, never
+        ingested) are removed. One that a running ingestion holds is left to it."""
+        done = []
+        for name in half_done(self.settings.dirs):
+            try:
+                with self._opened(name).kb.writing() as kb:
+                    remove_unnamed(upload_folder(self.settings.dirs, name), {f.path for f in kb.files()})
+            except ZhikuError as exc:
+                log.warning("knowledge base %r not recovered now: %s", name, exc)
+                continue
+            done.append(name)
+        return done
 
     def ensure_sample(self) -> IngestReport | None:
         """A new user can ask at once: an empty default knowledge base gets the bundled examples."""

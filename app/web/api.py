@@ -7,7 +7,6 @@ is refused here exactly as in the page. The JSON of `/api/ask` and `/api/search`
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -21,6 +20,7 @@ from app.engine.answer import Answer, AskOptions, Event
 from app.engine.query import Filter
 from app.engine.sessions import Sessions
 from app.engine.workspace import Workspace
+from app.web.page.documents import page_caches
 from app.web.relay import last, relay
 from core.errors import UnknownKBError, ZhikuError
 from core.kb import check_kb_name
@@ -28,7 +28,15 @@ from core.limits import TooLargeError, check_items, check_question
 from core.settings import LimitSettings, Settings
 from ingest.pipeline import ingest_files
 from ingest.report import FileTask, Status
-from ingest.uploads import name_refusal, safe_filename, shown_name, stage_uploads, upload_folder
+from ingest.uploads import (
+    delete_with_copies,
+    name_refusal,
+    safe_filename,
+    shown_name,
+    stage_uploads,
+    staging,
+    upload_folder,
+)
 
 API_OWNER = "api"  # conversations started through the API (`session`) belong to API callers, not page users
 KB_NAME = 64  # characters: longer cannot name a knowledge base (core.kb.check_kb_name), and is not repeated back
@@ -76,8 +84,9 @@ class Api:
         return {"kb": kb, "documents": self.workspace.existing(kb).kb.listing()}
 
     def delete_document(self, kb: KbName, target: Target) -> dict[str, Any]:
-        """`target`: a path as listed, or a document id (all of its names go)."""
-        paths = self.workspace.existing(kb).kb.delete([target])[target]
+        """`target`: a path as listed, or a document id (all of its names go), with every copy of it."""
+        knowledge_base = self.workspace.existing(kb).kb
+        paths = delete_with_copies(knowledge_base, [target], self.settings.dirs, page_caches())[target]
         if not paths:
             raise UnknownKBError(f"not in knowledge base '{kb}': {target}")
         return {"kb": kb, "deleted": paths}
@@ -90,8 +99,8 @@ class Api:
             raise HTTPException(400, f"send 1 to {most} files in the field 'files'")
         check_items("tags", tags, self.settings.limits)
         name = check_kb_name(kb or self.settings.kb)
-        with tempfile.TemporaryDirectory(prefix="zhiku-upload-") as tmp:
-            received, refused = self._receive(files, Path(tmp))
+        with staging() as tmp:
+            received, refused = self._receive(files, tmp)
             if not received:  # nothing to ingest: refused before a knowledge base is made for nothing
                 raise refusal(refused)
             knowledge_base = self.workspace.get(name).kb

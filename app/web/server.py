@@ -30,6 +30,7 @@ from app.web.page.labels import LABELS
 from app.web.throttle import Throttle
 from core.settings import Settings
 from ingest.report import Status
+from ingest.uploads import sweep_staging
 
 
 def page_paths(default: str) -> dict[str, str]:
@@ -73,6 +74,9 @@ def page_sign_in(settings: Settings) -> Authenticator | KeySignIn | None:
 def create_app(settings: Settings, host: str | None = None) -> FastAPI:
     """`host`: the address `serve` listens on, a name the Host check accepts besides the configured ones."""
     workspace = Workspace(settings)
+    for name in workspace.recover():  # what a killed server left half done (issue 19, item 9)
+        print(f"knowledge base '{name}': finished what an interrupted run left half done")
+    sweep_staging()  # the upload folders a killed server left in the temp dir
     report = workspace.ensure_sample()
     kb = workspace.get().kb
     if report is not None:

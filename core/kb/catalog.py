@@ -77,3 +77,17 @@ def knowledge_bases(data_dir: DataDir) -> list[KBInfo]:
         finally:
             manifest.close()
     return sorted(found, key=lambda info: info.name)
+
+
+def half_done(data_dir: DataDir) -> list[str]:
+    """The knowledge bases holding a document a killed process left half written or half deleted."""
+    found = []
+    for path in sorted(data_dir.manifests.glob("kb-*.sqlite3")):
+        manifest = Manifest(path)
+        try:
+            name = read_info(manifest, path.stem.removeprefix("kb-")).name
+            if manifest.unfinished() and data_dir.manifest(collection_name(name)) == path:
+                found.append(name)
+        finally:
+            manifest.close()
+    return found

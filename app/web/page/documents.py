@@ -20,10 +20,18 @@ from core.kb import KnowledgeBase
 from core.kb.manifest import FileStatus
 from ingest.pipeline import ingest_files
 from ingest.report import FileTask, IngestReport, Status
-from ingest.uploads import stage_uploads, upload_folder
+from ingest.uploads import delete_with_copies, stage_uploads, upload_folder
 
 log = logging.getLogger(__name__)
 Listed = tuple[list[list[Any]], gr.Dropdown, gr.Dropdown]
+
+
+def page_caches() -> list[Path]:
+    """Where Gradio keeps the files uploaded through the page (`GRADIO_TEMP_DIR`, else the temp dir's `gradio`):
+    a deleted document's copies there go too (`ingest.uploads.remove_copies`)."""
+    from gradio.utils import get_upload_folder
+
+    return [Path(get_upload_folder())]
 
 
 class Documents:
@@ -121,7 +129,7 @@ class Documents:
             knowledge_base = self.ctx.kb(kb, request)
         except ZhikuError as exc:
             return self.ctx.error(str(exc)), *(gr.skip(),) * 3
-        forgotten = self._forget(path, knowledge_base) if path else ""
+        forgotten = self._forget(path, knowledge_base, with_copies=True) if path else ""
         status = (forgotten or self.ctx.labels["deleted"].format(name=html.escape(path))) if path else ""
         return (status, *self.listed(knowledge_base))
 
@@ -139,10 +147,14 @@ class Documents:
             *_, status = self._ingest([FileTask(path, found)], knowledge_base)
         return (status, *self.listed(knowledge_base))
 
-    def _forget(self, path: str, knowledge_base: KnowledgeBase) -> str:
-        """`python -m ingest delete` for one name: "" when done, else the error."""
+    def _forget(self, path: str, knowledge_base: KnowledgeBase, with_copies: bool = False) -> str:
+        """`python -m ingest delete` for one name: "" when done, else the error. `with_copies`: a deletion, so its
+        stored upload and the page's cached copies go too; a re-ingest keeps the file to read it again."""
         try:
-            knowledge_base.delete([path])
+            if with_copies:
+                delete_with_copies(knowledge_base, [path], self.ctx.settings.dirs, page_caches())
+            else:
+                knowledge_base.delete([path])
         except ZhikuError as exc:
             return self.ctx.error(str(exc))
         return ""
