@@ -22,7 +22,10 @@ from typing import Any
 import httpx
 import pytest
 
+from core.datadir import DataDir
 from core.kb import collection_name
+from core.kb.vectors import VectorStore
+from core.settings import VectorStoreSettings
 from tests.conftest import ROOT, TEST_CONFIG, run_cli
 from tests.web import free_port, wait_healthy
 
@@ -96,6 +99,22 @@ def test_a_cli_ingest_while_serve_runs_is_answered_at_once(url: str, data_dir: P
     assert cli_search(data_dir, "gearbox G-3 oil change interval")[0] == "gear3.txt"
     assert cli_search(data_dir, "valve V-12 opening pressure")[0] == "valve.txt"
     check = run_cli("ingest", "check", data_dir=data_dir, env=ENV)
+    assert check.returncode == 0 and "ok" in check.stdout, check.stdout + check.stderr
+
+
+def test_a_reindex_by_the_cli_is_followed_by_the_service(url: str, data_dir: Path, tmp_path: Path):
+    kb = "rebuilt"
+    note = tmp_path / "belt.txt"
+    note.write_text("Conveyor belt B-4 tension is checked every 200 hours.", encoding="utf-8")
+    assert run_cli("ingest", str(note), "--kb", kb, data_dir=data_dir, env=ENV).returncode == 0
+    assert search(url, "How often is the conveyor belt B-4 tension checked?", kb)[0] == "belt.txt"
+    done = run_cli("ingest", "reindex", "--kb", kb, data_dir=data_dir, env=ENV)  # a new collection, the old dropped
+    assert done.returncode == 0, done.stderr
+
+    assert search(url, "How often is the conveyor belt B-4 tension checked?", kb)[0] == "belt.txt"
+    store = VectorStore(kb, "", "", DataDir(data_dir), VectorStoreSettings())
+    assert collection_name(kb) not in store.collection_names()  # the service did not bring the old one back
+    check = run_cli("ingest", "check", "--kb", kb, data_dir=data_dir, env=ENV)
     assert check.returncode == 0 and "ok" in check.stdout, check.stdout + check.stderr
 
 

@@ -56,7 +56,10 @@ class KnowledgeBase:
             self.manifest.set_meta("name", kb)  # listed by its own name: the file's is hashed for "工艺卡"
         collection = self.manifest.get_meta("collection") or collection_name(kb)
         self._counted: tuple[str | None, int] = (None, 0)  # (version, chunks), see `_chunk_total`
-        self.vectors = VectorStore(kb, embedder.name, collection, self.dirs, store or VectorStoreSettings())
+        self.vectors = VectorStore(
+            kb, embedder.name, collection, self.dirs, store or VectorStoreSettings(),
+            follow=lambda: (self.manifest.get_meta("collection"), self.manifest.get_meta("embedding_model")),
+        )  # fmt: skip
 
     # -- who owns it -----------------------------------------------------------------------------------
     def info(self) -> KBInfo:

@@ -90,15 +90,16 @@ class VectorStore:
     """One knowledge base's collection. `collection` is its name (a reindex switches to a new one).
 
     Every call goes through the data dir's shared client (`shared_chroma.py`), which keeps this process's view
-    of the collection coherent with what other processes wrote. `check_model=False` reads a collection built
-    by another model (the old one, during a reindex)."""
+    of the collection coherent with what other processes wrote. `follow()` names the collection the knowledge
+    base uses now, with its model (the manifest's): a reindex by another process switches it. `check_model=False`
+    reads a collection built by another model (the old one, during a reindex)."""
 
     def __init__(
         self, kb: str, model: str, collection: str, data_dir: DataDir, settings: VectorStoreSettings,
-        check_model: bool = True,
+        check_model: bool = True, follow: Callable[[], tuple[str, str]] | None = None,
     ) -> None:  # fmt: skip
         self.kb, self.model, self.name = kb, model, collection
-        self.data_dir, self.settings, self.check_model = data_dir, settings, check_model
+        self.data_dir, self.settings, self.check_model, self.follow = data_dir, settings, check_model, follow
 
     @property
     def may_hold_vectors(self) -> bool:
@@ -134,10 +135,19 @@ class VectorStore:
         return collection
 
     def _read(self, op: Callable[[Any], T]) -> T:
-        return self._shared.read(self.name, self._open, lambda c: op(self._checked(c)))
+        return self._shared.read(self._followed(), self._open, lambda c: op(self._checked(c)))
 
     def _write(self, op: Callable[[Any], T]) -> T:
-        return self._shared.write(self.name, self._open, lambda c: op(self._checked(c)))
+        return self._shared.write(self._followed(), self._open, lambda c: op(self._checked(c)))
+
+    def _followed(self) -> str:
+        """Reads and writes go to the collection the manifest names, even if another process switched it."""
+        name, model = self.follow() if self.follow else ("", "")
+        if name and name != self.name:
+            if self.check_model and model != self.model:
+                raise mismatch(self.kb, model, self.model)
+            self.name = name
+        return self.name
 
     @property
     def collection(self) -> Any:
@@ -238,6 +248,8 @@ class VectorStore:
         if not chunk_ids:
             return []
         got = self._read(lambda c: c.get(ids=list(chunk_ids), include=["documents", "metadatas", "embeddings"]))
+        if not got["ids"]:  # none stored (the keyword index is a step ahead of a delete): nothing to score
+            return []
         sims = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
         found = {
             cid: Source.from_chroma(cid, text, meta, float(sim))
