@@ -14,6 +14,7 @@ import hashlib
 import multiprocessing
 import os
 import queue as queue_module
+import sqlite3
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from core.documents import doc_id_for
+from core.errors import StorageError, storage_full
 from core.kb import KnowledgeBase
 from core.settings import IngestSettings
 from ingest.dedup import rejudge_dropped, store_chunks
@@ -224,9 +226,16 @@ class Ingestion:
         if parsed.error:
             return self._fail(job, parsed.error)
         doc_id = doc_id_for(job.sha256)
-        self.kb.begin_document(doc_id, job.sha256, len(parsed.chunks), parsed.pages, replacing=job.source)
-        stored = store_chunks(self.kb, parsed.chunks, self.batch_size, self.settings, self._chunks_done)
-        self.kb.finish_document(doc_id, stored, job.source, job.size, job.mtime_ns, self.tags)
+        try:
+            self.kb.begin_document(doc_id, job.sha256, len(parsed.chunks), parsed.pages, replacing=job.source)
+            stored = store_chunks(self.kb, parsed.chunks, self.batch_size, self.settings, self._chunks_done)
+            self.kb.finish_document(doc_id, stored, job.source, job.size, job.mtime_ns, self.tags)
+        except (StorageError, sqlite3.Error, OSError) as exc:
+            cause = "disk full, a quota or a file size limit" if storage_full(exc) else "the store refused a write"
+            raise StorageError(
+                f"could not write to the data dir while storing {job.source} ({cause}: {str(exc)[:200]}); the"
+                " documents before it are stored, this one is undone at the next run: free space and run again"
+            ) from exc
         self.report.pages += parsed.pages
         note = f"{len(parsed.chunks) - stored} near-duplicate chunks not stored" if stored < len(parsed.chunks) else ""
         self._finish(FileResult(job.source, Status.INGESTED, chunks=stored, pages=parsed.pages, note=note))

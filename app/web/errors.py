@@ -23,17 +23,24 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.errors import AccessDeniedError, EmbeddingMismatchError, ModelNotFoundError, UnknownKBError, ZhikuError
+from core.errors import (
+    AccessDeniedError,
+    EmbeddingMismatchError,
+    ModelNotFoundError,
+    StorageError,
+    UnknownKBError,
+    ZhikuError,
+)  # fmt: skip
 from core.limits import TooLargeError
 
 _TYPES = {
     400: "invalid_request_error", 401: "authentication_error", 403: "permission_error", 404: "not_found_error",
     405: "invalid_request_error", 409: "conflict_error", 413: "invalid_request_error", 422: "invalid_request_error",
-    429: "rate_limit_error", 503: "service_unavailable_error",
+    429: "rate_limit_error", 503: "service_unavailable_error", 507: "server_error",
 }  # fmt: skip
 _STATUSES = {
     UnknownKBError: 404, AccessDeniedError: 403, EmbeddingMismatchError: 409, ModelNotFoundError: 503,
-    TooLargeError: 413,
+    TooLargeError: 413, StorageError: 507,
 }  # fmt: skip
 _SHOWN_ERRORS = 5  # validation errors named in one message; a list of 260k bad tags is not 260k lines
 _SHOWN_CHARS = 60  # of each part of a field's location (a dict key in the body is the sender's text)

@@ -19,7 +19,7 @@ import numpy as np
 
 from core.datadir import DataDir
 from core.documents import Chunk, Source
-from core.errors import ConfigError, EmbeddingMismatchError
+from core.errors import ConfigError, EmbeddingMismatchError, StorageError, ZhikuError
 from core.kb.shared_chroma import DirectChroma, EmbeddedChroma
 from core.registry import Registry
 from core.settings import VectorStoreSettings
@@ -138,7 +138,14 @@ class VectorStore:
         return self._shared.read(self._followed(), self._open, lambda c: op(self._checked(c)))
 
     def _write(self, op: Callable[[Any], T]) -> T:
-        return self._shared.write(self._followed(), self._open, lambda c: op(self._checked(c)))
+        """A write Chroma refuses (its store full, its files unwritable) is a StorageError: not the document's
+        fault, so an ingestion stops on it instead of failing every file after."""
+        try:
+            return self._shared.write(self._followed(), self._open, lambda c: op(self._checked(c)))
+        except ZhikuError:
+            raise
+        except Exception as exc:
+            raise StorageError(f"Chroma refused a write ({type(exc).__name__}: {str(exc)[:160]})") from exc
 
     def _followed(self) -> str:
         """Reads and writes go to the collection the manifest names, even if another process switched it."""
