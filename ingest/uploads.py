@@ -14,7 +14,6 @@ the copies of the same file in the page's upload cache.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import re
 import shutil
@@ -26,6 +25,7 @@ from pathlib import Path
 
 from core.datadir import DataDir
 from core.kb import KnowledgeBase
+from ingest.pipeline import sha256_file
 from ingest.report import FileTask
 
 NAME_MAX = 255  # bytes in one file name: ext4, XFS, Btrfs, tmpfs
@@ -153,7 +153,7 @@ def remove_copies(folder: Path, names: Sequence[str], caches: Sequence[Path] = (
         stored = folder / name
         if name != safe_filename(name) or not stored.is_file():
             continue  # not an upload: a file ingested from where it lies (the CLI) is the user's own
-        digests.add(sha256_of(stored))
+        digests.add(sha256_file(stored))
         sizes.add(stored.stat().st_size)
         stored.unlink()
         removed.append(stored)
@@ -161,7 +161,7 @@ def remove_copies(folder: Path, names: Sequence[str], caches: Sequence[Path] = (
     for cache in caches:
         for copy in _cached_files(cache):
             try:
-                same = copy.name in gone or (copy.stat().st_size in sizes and sha256_of(copy) in digests)
+                same = copy.name in gone or (copy.stat().st_size in sizes and sha256_file(copy) in digests)
                 if same:
                     copy.unlink()
                     removed.append(copy)
@@ -193,14 +193,6 @@ def _cached_files(cache: Path) -> Iterator[Path]:
             yield entry
         elif entry.is_dir():
             yield from (f for f in entry.iterdir() if f.is_file() and not f.is_symlink())
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def delete_with_copies(

@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,8 +21,8 @@ from gradio_client import Client, handle_file
 from app.web.auth import hash_password
 from core.datadir import DataDir
 from core.kb import knowledge_bases
-from tests.conftest import ROOT, TEST_CONFIG
-from tests.web import free_port, wait_healthy
+from tests.conftest import TEST_CONFIG
+from tests.web import free_port, serve_process
 
 KEY = "zk-names-91c3"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -41,21 +39,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         "ZHIKU_API__KEYS": json.dumps([KEY]), "ZHIKU_AUTH__ENABLED": "true",
         "ZHIKU_AUTH__USERS": json.dumps({"alice": hash_password(PASSWORD)}),
     }  # fmt: skip
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--port", str(port)], cwd=ROOT, env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, alive=lambda: process.poll() is None)
+    with serve_process(env, port) as url:
         yield url, data_dir
-    finally:
-        process.terminate()
-        try:
-            process.communicate(timeout=60)
-        except subprocess.TimeoutExpired:  # a page client a failed test left open holds the shutdown
-            process.kill()
-            process.communicate(timeout=60)
 
 
 def test_a_hash_looking_name_is_a_knowledge_base_of_its_own(served: tuple[str, Path], tmp_path: Path):

@@ -8,8 +8,6 @@ first, and reported "skipped: unchanged content"."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,8 +15,8 @@ import httpx
 import pytest
 from gradio_client import Client, handle_file
 
-from tests.conftest import ROOT, TEST_CONFIG
-from tests.web import free_port, wait_healthy
+from tests.conftest import TEST_CONFIG
+from tests.web import free_port, serve_process
 
 LONG_NAME = "泵" * 100 + ".txt"  # 304 bytes in UTF-8: more than a file name may hold (255)
 
@@ -27,21 +25,8 @@ LONG_NAME = "泵" * 100 + ".txt"  # 304 bytes in UTF-8: more than a file name ma
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     data_dir, port = tmp_path_factory.mktemp("upload-names"), free_port()
     env = {**os.environ, "ZHIKU_CONFIG": str(TEST_CONFIG), "ZHIKU_DATA_DIR": str(data_dir)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--port", str(port)], cwd=ROOT, env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, alive=lambda: process.poll() is None)
+    with serve_process(env, port) as url:
         yield url, data_dir
-    finally:
-        process.terminate()
-        try:
-            process.communicate(timeout=60)
-        except subprocess.TimeoutExpired:  # a page client a failed test left open holds the shutdown
-            process.kill()
-            process.communicate(timeout=60)
 
 
 def text_file(name: str, text: str) -> tuple[str, tuple[str, bytes, str]]:

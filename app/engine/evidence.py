@@ -21,7 +21,7 @@ from typing import Any
 
 from app.engine.query import CODE, codes_in
 from core.documents import Source
-from core.lang import Language, detect_language
+from core.lang import CJK, Language, detect_language
 from core.tokens import words
 
 # A sentence ends at Chinese or Western end punctuation, at a blank line, or where the next line starts a list
@@ -53,7 +53,7 @@ OWN_SHARE = 0.3  # ... and only while no sentence in the question's language hol
 # (0.5 let an unrelated Chinese sentence outrank an English one holding half the question's words; 0 lost
 # bench.crosslang's English-to-Chinese gains, where English passages of other manuals share a word or two)
 MIN_LETTERS = 4  # a piece with fewer letters (Latin or CJK) is in no language: figures, times, scores
-_LETTER = re.compile(r"[A-Za-z\u4e00-\u9fff]")
+_LETTER = re.compile(rf"[A-Za-z]|{CJK.pattern}")
 MAX_ACROSS = 32  # sentences in another language embedded per question: their time is the lead's
 
 

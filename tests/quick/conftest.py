@@ -104,6 +104,14 @@ FAKE_FLOOR = 0.3
 
 
 @pytest.fixture
+def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_models: FakeLLM) -> Path:
+    """A data dir for the CLIs run in-process (`tests/quick/test_cli.py`), files parsed in this process."""
+    monkeypatch.setenv("ZHIKU_INGEST__WORKERS", "1")
+    monkeypatch.setenv("ZHIKU_RETRIEVAL__MIN_RELEVANCE", str(FAKE_FLOOR))
+    return tmp_path / "data"
+
+
+@pytest.fixture
 def settings(tmp_path: Path, fake_models: FakeLLM) -> Settings:
     """The test profile in a fresh data dir, with the fakes in place; files are parsed in this process (a worker
     process costs seconds to start)."""

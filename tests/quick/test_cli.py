@@ -10,14 +10,6 @@ import pytest
 from app.cli import main as app_main
 from ingest.cli import main as ingest_main
 from tests.conftest import TEST_CONFIG
-from tests.quick.conftest import FAKE_FLOOR, FakeLLM
-
-
-@pytest.fixture
-def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_models: FakeLLM) -> Path:
-    monkeypatch.setenv("ZHIKU_INGEST__WORKERS", "1")
-    monkeypatch.setenv("ZHIKU_RETRIEVAL__MIN_RELEVANCE", str(FAKE_FLOOR))
-    return tmp_path / "data"
 
 
 def ingest(data: Path, *args: str) -> int:
@@ -26,6 +18,13 @@ def ingest(data: Path, *args: str) -> int:
 
 def app(data: Path, *args: str) -> int:
     return app_main([*args[:1], "--config", str(TEST_CONFIG), "--data-dir", str(data), *args[1:]])
+
+
+def search(data: Path, question: str, capsys: pytest.CaptureFixture[str]) -> dict:
+    """The best passage `app search` finds."""
+    capsys.readouterr()
+    assert app(data, "search", "--json", "-k", "1", question) == 0
+    return json.loads(capsys.readouterr().out)["sources"][0]
 
 
 def listed(data: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, dict]:

@@ -3,14 +3,10 @@ through `python -m ingest` in-process with the fake embedder and a real Chroma."
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import pytest
-
 from ingest import loaders
-from tests.quick.conftest import FAKE_FLOOR, FakeLLM
-from tests.quick.test_cli import app, ingest
+from tests.quick.test_cli import ingest, search
 
 LINES = [
     ("utf-8", "主轴最大扭矩为 60 N·m，最高转速为 12000 rpm。"),
@@ -18,20 +14,6 @@ LINES = [
     ("utf-8", "冷却塔风机皮带每三个月检查一次张紧度。"),
     ("gbk", "润滑油每 2000 小时更换一次，油温不得超过 85 ℃。"),
 ]
-
-
-@pytest.fixture
-def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_models: FakeLLM) -> Path:
-    """A data dir for the CLIs, files parsed in this process (as `tests/quick/test_cli.py` does)."""
-    monkeypatch.setenv("ZHIKU_INGEST__WORKERS", "1")
-    monkeypatch.setenv("ZHIKU_RETRIEVAL__MIN_RELEVANCE", str(FAKE_FLOOR))
-    return tmp_path / "data"
-
-
-def search(data: Path, question: str, capsys: pytest.CaptureFixture[str]) -> dict:
-    capsys.readouterr()
-    assert app(data, "search", "--json", "-k", "1", question) == 0
-    return json.loads(capsys.readouterr().out)["sources"][0]
 
 
 def test_a_file_mixing_utf8_and_gbk_lines_is_ingested_whole(data: Path, tmp_path: Path, capsys):

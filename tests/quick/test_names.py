@@ -8,25 +8,8 @@ import json
 import os
 from pathlib import Path
 
-import pytest
-
 from ingest.names import display_name, json_safe, terminal_safe
-from tests.quick.conftest import FAKE_FLOOR, FakeLLM
-from tests.quick.test_cli import app, ingest, listed
-
-
-@pytest.fixture
-def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_models: FakeLLM) -> Path:
-    """A data dir for the CLIs, files parsed in this process (as `tests/quick/test_cli.py` does)."""
-    monkeypatch.setenv("ZHIKU_INGEST__WORKERS", "1")
-    monkeypatch.setenv("ZHIKU_RETRIEVAL__MIN_RELEVANCE", str(FAKE_FLOOR))
-    return tmp_path / "data"
-
-
-def search(data: Path, question: str, capsys: pytest.CaptureFixture[str]) -> dict:
-    capsys.readouterr()
-    assert app(data, "search", "--json", "-k", "1", question) == 0
-    return json.loads(capsys.readouterr().out)["sources"][0]
+from tests.quick.test_cli import ingest, listed, search
 
 
 def test_names_not_utf8_are_decoded_or_escaped_and_valid_ones_stay_as_they_are():

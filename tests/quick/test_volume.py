@@ -17,16 +17,7 @@ from ingest.errors import FileIngestError
 from ingest.loaders.progress import page_done
 from ingest.parse import ParseJob, parse_file
 from tests.conftest import pdf_with_pages
-from tests.quick.conftest import FAKE_FLOOR, FakeLLM
 from tests.quick.test_cli import ingest, listed
-
-
-@pytest.fixture
-def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_models: FakeLLM) -> Path:
-    """A data dir for the CLIs, files parsed in this process (as `tests/quick/test_cli.py` does)."""
-    monkeypatch.setenv("ZHIKU_INGEST__WORKERS", "1")
-    monkeypatch.setenv("ZHIKU_RETRIEVAL__MIN_RELEVANCE", str(FAKE_FLOOR))
-    return tmp_path / "data"
 
 
 def failures(err: str) -> dict[str, str]:
