@@ -71,6 +71,10 @@ class IngestSettings(BaseModel):
     ocr_min_chars: int = Field(20, ge=0)
     ocr_dpi: int = Field(200, ge=50, le=600)
     respace_min_share: float = Field(0.01, ge=0.0, le=1.0)
+    # Ruled tables in PDFs as rows (ingest/loaders/pdf_tables.py), bounded per document.
+    pdf_tables: bool = True
+    pdf_tables_max_s: float = Field(60.0, ge=0)
+    pdf_tables_max_cells: int = Field(200_000, ge=0)
     passwords: dict[str, str] = {}
     max_file_mb: float = Field(200.0, gt=0)
     max_unpacked_mb: float = Field(500.0, gt=0)

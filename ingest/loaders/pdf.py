@@ -18,6 +18,7 @@ from ingest.errors import FileIngestError
 from ingest.loaders.decode import clean_text
 from ingest.loaders.garbled import is_garbled
 from ingest.loaders.ocr import ocr_pdf_pages
+from ingest.loaders.pdf_tables import apply_tables
 from ingest.loaders.progress import page_done
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def load_pdf(path: Path, settings: IngestSettings) -> list[Page]:
             raise FileIngestError(f"corrupt PDF: text extraction failed on every page ({layer.failures})")
         raise FileIngestError("no text layer and OCR is off (ingest.ocr: never)")
     _ocr_where_needed(path, layer, settings)
+    apply_tables(path, texts, layer.password, settings)
     if not any(texts):
         raise FileIngestError("no text found (no text layer, and OCR read nothing)")
     return [Page(text=text, page=index) for index, text in enumerate(texts, 1)]

@@ -54,13 +54,19 @@ def rows_as_text(rows: Iterable[Sequence[str]]) -> Iterator[str]:
                 yield from before
             continue
         if any(cells):
-            pairs = zip_longest(header, cells, fillvalue="")
             emitted = True
-            yield "; ".join(f"{name}: {value}" if name and name != value else value for name, value in pairs if value)
+            yield row_text(header, cells)
     if header is None:
         yield from before
     elif not emitted:
         yield "; ".join(c for c in header if c)
+
+
+def row_text(header: Sequence[str], cells: Sequence[str]) -> str:
+    """One row that reads alone: "name: value; name2: value2" (a value under no name, or under its own text, is
+    written bare; empty cells are left out). Every table loader writes its rows through here."""
+    pairs = zip_longest(header, cells, fillvalue="")
+    return "; ".join(f"{name}: {value}" if name and name != value else value for name, value in pairs if value)
 
 
 def load_xlsx(path: Path, settings: IngestSettings) -> list[Page]:
