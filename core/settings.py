@@ -86,6 +86,10 @@ class IngestSettings(BaseModel):
     max_chunks: int = Field(50_000, ge=1)
     max_parse_s: float = Field(1800.0, gt=0)
     max_parse_mb: float = Field(4096.0, ge=0)
+    # Web pages, whatever their extension (ingest/loaders/html.py, markup.py): a text file whose tags are this
+    # share of it is read as a page, main text only; pages larger than html_max_mb are refused before parsing.
+    html_min_share: float = Field(0.2, ge=0.0, le=1.0)
+    html_max_mb: float = Field(20.0, gt=0)
 
     def password_for(self, path: Path) -> str | None:
         """The first pattern (file name or glob, matched against the name and the full path) that fits wins."""

@@ -17,12 +17,13 @@ from pathlib import Path
 from core.documents import Page
 from core.settings import IngestSettings
 from ingest.errors import FileIngestError
+from ingest.loaders.html import load_html
 from ingest.loaders.image import load_image
 from ingest.loaders.office import load_docx, load_pptx
 from ingest.loaders.pdf import load_pdf
 from ingest.loaders.sniff import HEAD_BYTES, check_type
 from ingest.loaders.tables import load_csv, load_xlsx
-from ingest.loaders.text import load_html, load_text
+from ingest.loaders.text import load_text
 from ingest.volume import check_plain_text_size
 
 __all__ = ["LOADERS", "Loader", "check_stat", "load_pages"]

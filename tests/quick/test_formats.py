@@ -183,7 +183,7 @@ def test_html_headings_become_markdown_and_tables_rows(tmp_path: Path):
         encoding="utf-8",
     )
     lines = load_pages(path)[0].text.splitlines()
-    assert lines == ["t", "# 阀门", "压力 1.6 MPa", "### 参数", "型号: V-1; 口径: DN50"]
+    assert lines == ["# 阀门", "压力 1.6 MPa", "### 参数", "型号: V-1; 口径: DN50"]  # <title> is not page text
 
 
 def test_markdown_headings_pass_through(tmp_path: Path):
