@@ -51,7 +51,7 @@ def apply_tables(path: Path, texts: list[str], password: str | None, settings: I
         return
     try:
         captioned = {i for i, text in enumerate(texts) if any(_CAPTION.match(x.strip()) for x in text.split("\n"))}
-        candidates = sorted(captioned.union(_ruled_pages(path, password, len(texts))))
+        candidates = captioned.union(_ruled_pages(path, password, len(texts)))
         if candidates:
             _apply(path, texts, password, settings, candidates)
     except Exception as exc:  # pdfplumber/pdfminer on a PDF they cannot read: the text stays as it is
@@ -81,14 +81,16 @@ def _ruled_pages(path: Path, password: str | None, pages: int) -> list[int]:
         document.close()
 
 
-def _apply(path: Path, texts: list[str], password: str | None, settings: IngestSettings, pages: list[int]) -> None:
+def _apply(path: Path, texts: list[str], password: str | None, settings: IngestSettings, pages: set[int]) -> None:
     import pdfplumber
 
     deadline = time.monotonic() + settings.pdf_tables_max_s
     cells = 0
     previous: tuple[int, Built] | None = None  # the last table of the page before, when it ended that page
     with pdfplumber.open(path, password=password or "") as pdf:
-        for i in pages:
+        for i in range(len(texts)):
+            if i not in pages and (previous is None or previous[0] != i - 1):
+                continue  # neither drawn rules nor a caption, nor a table going on from the page before
             if time.monotonic() > deadline or cells > settings.pdf_tables_max_cells:
                 log.info("%s: tables looked for up to page %d (ingest.pdf_tables_max_s / _max_cells)", path, i)
                 return
@@ -121,9 +123,12 @@ def _page_tables(page: Any, captioned: bool) -> list[_Found]:
         if by_text:  # the alignment runs on into the text below: keep the heading and the rows of figures
             keep = text_table_rows(texts)
             texts, rows = texts[:keep], rows[:keep]
-        if len(texts) < 2 or max(len(r) for r in texts) < 2:
+        if not texts or max(len(r) for r in texts) < 2:
             continue
-        if sum(1 for row in texts if sum(1 for c in row if c and c.strip()) >= 2) < 2:
+        above = sum(1 for ch in page.chars if ch["bottom"] <= table.bbox[1])
+        opens_page = above <= MARGIN_CHARS
+        # 2+ rows of 2+ filled cells; one such row only at the top of a page, where a table may go on
+        if sum(1 for row in texts if sum(1 for c in row if c and c.strip()) >= 2) < (1 if opens_page else 2):
             continue
         if is_garbled(" ".join(c or "" for row in texts for c in row)):
             continue  # fonts without a Unicode map: the page's text (or its OCR) is all there is
@@ -132,10 +137,9 @@ def _page_tables(page: Any, captioned: bool) -> list[_Found]:
         raw = "".join(_SPACE.sub("", c or "") for row in texts for c in row)
         across = "".join(_SPACE.sub("", c) for row in texts for line in unstack([c or "" for c in row]) for c in line)
         compact = f"{raw}|{across}"
-        above = sum(1 for ch in page.chars if ch["bottom"] <= table.bbox[1])
         bottom = max((b[3] for r in rows for b in r.cells if b is not None), default=table.bbox[3])
         below = sum(1 for ch in page.chars if ch["top"] >= bottom)
-        found.append(_Found(Table(grid), compact, above <= MARGIN_CHARS, below <= MARGIN_CHARS))
+        found.append(_Found(Table(grid), compact, opens_page, below <= MARGIN_CHARS))
     return found
 
 
@@ -211,15 +215,21 @@ def merge_page_text(text: str, found: list[_Found], carried: Built | None) -> tu
     emitted: set[int] = set()
     for t, f in enumerate(found):
         first = owner.index(t) if t in owner else None
+        caption: list[int] = []
         if first is not None:
             above = [j for j in range(first - 1, -1, -1) if lines[j].strip() and owner[j] is None][:CAPTION_LINES]
             start = next((j for j in above if _CAPTION.match(lines[j].strip())), None)
             if start is not None:  # the caption (and a title line under it) becomes the block's heading
-                f.table.caption = cell(" ".join(lines[j].lstrip("#") for j in range(start, first) if owner[j] is None))
-                owner[start:first] = [-1] * (first - start)
+                caption = [j for j in range(start, first) if owner[j] is None]
+                f.table.caption = cell(" ".join(lines[j].lstrip("#") for j in caption))
         elif len(found) == 1:  # its lines were not found: named after the page's caption, which stays as text
             f.table.caption = next((cell(x) for x in lines if _CAPTION.match(x.strip())), "")
         built.append(build_rows(f.table, carried if t == 0 and f.opens_page else None))
+        if not built[-1].lines:  # a header alone (a one-row table that continues nothing): its lines stay text
+            owner = [None if o == t else o for o in owner]
+            continue
+        for j in caption:
+            owner[j] = -1
     for line, claimed in zip(lines, owner, strict=True):
         if claimed is None:
             out.append(line)
@@ -227,7 +237,7 @@ def merge_page_text(text: str, found: list[_Found], carried: Built | None) -> tu
             emitted.add(claimed)
             out.extend(_block(built[claimed]))
     for t in range(len(found)):
-        if t not in emitted:
+        if t not in emitted and built[t].lines:
             out.extend(_block(built[t]))
     last = built[-1] if built and found[-1].ends_page else None
     return "\n".join(out), last

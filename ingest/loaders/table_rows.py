@@ -2,9 +2,10 @@
 
 Pure functions over plain data (no PDF library), so the rules are tested on their own:
 - merged cells are spread: in the header a cell spanning columns names each of them ("DATES START",
-  "DATES END"); in the body a cell spanning rows repeats on each row it spans, one spanning columns counts once;
+  "DATES END"), or, with nothing under it, the columns' values together ("Permit: 18,870 23,022"); in the
+  body a cell spanning rows repeats on each row it spans, one spanning columns counts once;
 - header rows: the first row holding no number, and the rows of words under it while the one above had a
-  merged cell or they fill fewer cells than the first (a heading wrapped onto a second line);
+  merged cell or they fill under half as many cells as the first (a heading wrapped onto a second line);
 - a first row that is one cell across the whole table is its title, used as its caption;
 - a table opening on a data row (or, after a table of words only, on a row other than its header), right
   after a table of as many columns that ended the page before, is its continuation and keeps its header;
@@ -114,6 +115,21 @@ def unstack(cells: list[str]) -> list[list[str]]:
     return [[cell(c) for c in cells]]
 
 
+def collapse(header: list[str], cells: list[str]) -> tuple[list[str], list[str]]:
+    """Neighbouring columns under one name (a merged header cell with no sub-heading under it) as one column
+    of their values: "Permit: 18,870 23,022 859" rather than the name written before each value."""
+    names: list[str] = []
+    values: list[str] = []
+    for c, value in enumerate(cells):
+        name = header[c] if c < len(header) else ""
+        if names and name and name == names[-1]:
+            values[-1] = " ".join(v for v in (values[-1], value) if v)
+        else:
+            names.append(name)
+            values.append(value)
+    return names, values
+
+
 def build_rows(table: Table, previous: Built | None = None) -> Built:
     """The table's rows as text lines. `previous` is the table right before it when that one ended its page and
     has as many columns: if this table opens on a data row, it continues that one and keeps its header."""
@@ -133,7 +149,7 @@ def build_rows(table: Table, previous: Built | None = None) -> Built:
             r < len(grid)
             and len(header_rows) < MAX_HEADER_ROWS
             and _header_like(grid[r])
-            and (_merged_across(grid[r - 1], r - 1) or _filled(grid[r]) < _filled(grid[0]))
+            and (_merged_across(grid[r - 1], r - 1) or 2 * _filled(grid[r]) < _filled(grid[0]))
         ):
             header_rows.append(grid[r])
             r += 1
@@ -157,5 +173,5 @@ def build_rows(table: Table, previous: Built | None = None) -> Built:
         for cells in unstack(texts):
             built.numbers = built.numbers or any(is_numeric(c) for c in cells if c)
             if any(cells):
-                built.lines.append(row_text(header, cells) if header else "; ".join(c for c in cells if c))
+                built.lines.append(row_text(*collapse(header, cells)) if header else "; ".join(c for c in cells if c))
     return built
