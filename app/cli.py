@@ -1,16 +1,21 @@
-"""`python -m app search|ask|serve|fetch-model`. The JSON shapes are a contract other tools rely on."""
+"""`python -m app search|ask|serve|fetch-model|verified|feedback`. The JSON shapes are a contract tools rely on."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from core.cli import add_common_args, settings_from_args
-from core.errors import ZhikuError
+from core.errors import UnknownKBError, ZhikuError
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from core.kb import KnowledgeBase
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_common_args(fetch)
     fetch.add_argument("repo", metavar="REPO", help="e.g. Qwen/Qwen2.5-7B-Instruct-GGUF")
     fetch.add_argument("file", metavar="FILE", help="e.g. qwen2.5-7b-instruct-q4_k_m.gguf")
+    add_verified_parsers(sub)  # verified, feedback (issue 22)
     return parser
 
 
@@ -132,6 +138,128 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- verified answers and feedback (issue 22) ------------------------------------------------------------
+def add_verified_parsers(sub: Any) -> None:
+    """`verified import|add|list|delete|confirm|export` and `feedback report` (issue 22). Run by whoever holds
+    the data dir, so no editors check here (that is the page's, with sign-in on)."""
+    verified = sub.add_parser("verified", help="verified answers: served first to a question that asks the same")
+    actions = verified.add_subparsers(dest="action", required=True)
+    imp = actions.add_parser("import", help="add the rows of a CSV or XLSX file (question, answer, source)")
+    imp.add_argument("file", type=Path)
+    add = actions.add_parser("add", help="add one verified answer")
+    add.add_argument("question")
+    add.add_argument("answer")
+    add.add_argument("--source", action="append", default=[], help="a document (path, name or id), '#pN' a page")
+    listing = actions.add_parser("list", help="the verified answers (--to-review: those a document change flagged)")
+    listing.add_argument("--to-review", action="store_true")
+    listing.add_argument("--json", action="store_true")
+    delete = actions.add_parser("delete", help="delete verified answers by id")
+    delete.add_argument("ids", nargs="+", metavar="ID")
+    confirm = actions.add_parser("confirm", help="serve flagged answers again: they hold with the documents as now")
+    confirm.add_argument("ids", nargs="+", metavar="ID")
+    export = actions.add_parser("export", help="write them as CSV (to stdout, or a .csv/.xlsx file)")
+    export.add_argument("-o", "--output", type=Path)
+    for p in (imp, add, listing, delete, confirm, export):
+        add_common_args(p)
+        p.add_argument("--by", default="", help="who vouches for it (default: your login name)")
+    feedback = sub.add_parser("feedback", help="what the team said about answers")
+    reports = feedback.add_subparsers(dest="action", required=True)
+    report = reports.add_parser("report", help="the most 👎 questions and the most often 'not found' ones")
+    add_common_args(report)
+    report.add_argument("--json", action="store_true")
+    report.add_argument("--csv", type=Path, help="also write the report as CSV")
+
+
+def _kb(settings: Settings) -> KnowledgeBase:
+    """Imported here: `python -m app hash-password` builds this parser too and must not wait for Chroma."""
+    from core.kb import kb_exists, open_kb
+
+    if not kb_exists(settings.dirs, settings.kb):
+        raise UnknownKBError(f"no knowledge base '{settings.kb}'")
+    return open_kb(settings)
+
+
+def run_verified(args: argparse.Namespace) -> int:
+    from app.engine.verified.files import (
+        Row,
+        add_verified,
+        check_texts,
+        export_rows,
+        read_rows,
+        resolve_source,
+        write_table,
+    )  # fmt: skip
+    from core.kb.verified import VerifiedStatus
+
+    settings = settings_from_args(args)
+    kb = _kb(settings)
+    by = args.by or _login()
+    if args.action == "import":
+        if not args.file.is_file():
+            raise ZhikuError(f"no file {args.file}")
+        added = add_verified(kb, read_rows(kb, args.file, settings.limits), by)
+        print(f"imported {len(added)} verified answers into '{kb.name}'")
+    elif args.action == "add":
+        check_texts(args.question, args.answer, settings.limits)
+        sources = tuple(resolve_source(kb, s) for s in args.source)
+        (item,) = add_verified(kb, [Row(args.question, args.answer, sources)], by)
+        print(f"added {item.id}")
+    elif args.action == "list":
+        items = kb.verified.answers(VerifiedStatus.TO_REVIEW if args.to_review else None)
+        for item in items:
+            print(json.dumps(item.to_json(), ensure_ascii=False) if args.json else _line(item.to_json()))
+    elif args.action in ("delete", "confirm"):
+        done = {i: kb.verified.delete(i) if args.action == "delete" else kb.verified.confirm(i, by) for i in args.ids}
+        for i, ok in done.items():
+            print(f"{args.action}d {i}" if ok else f"not found: {i}")
+        return 0 if all(done.values()) else 1
+    elif args.action == "export":
+        text = write_table(export_rows(kb.verified.answers()), args.output)
+        print(text, end="") if args.output is None else print(f"wrote {args.output}")
+    return 0
+
+
+def _line(item: dict[str, Any]) -> str:
+    mark = "" if item["status"] == "active" else f"  [to review: {item['review_reason']}]"
+    return f"{item['id']}  {item['question']}  ->  {item['answer'][:60]}  ({item['by']} · {item['at'][:10]}){mark}"
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except OSError:  # no login name in a container without a passwd entry
+        return "cli"
+
+
+def run_feedback(args: argparse.Namespace) -> int:
+    from core.kb.feedback import FeedbackStore
+
+    settings = settings_from_args(args)
+    kb = _kb(settings)
+    store = FeedbackStore(kb.manifest.path, settings.verified.max_not_found)
+    n = settings.verified.report_size
+    report: dict[str, Any] = {
+        "kb": kb.name,
+        "most_down": [c.to_json() for c in store.most_down(n)],
+        "most_not_found": [c.to_json() for c in store.most_not_found(n)],
+    }
+    if args.csv:
+        from app.engine.verified.files import write_table
+
+        rows = [["kind", "question", "times", "last_at"]]
+        rows += [["down", c["question"], c["times"], c["last_at"]] for c in report["most_down"]]
+        rows += [["not_found", c["question"], c["times"], c["last_at"]] for c in report["most_not_found"]]
+        write_table(rows, args.csv)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+    for title, key in (("most 👎", "most_down"), ("most often not found", "most_not_found")):
+        print(f"{title} ({kb.name}):")
+        for c in report[key] or [{"times": 0, "question": "(none)"}]:
+            print(f"  {c['times']:>4}  {c['question']}")
+    return 0
+
+
 # Imports stay inside the commands: `hash-password` must not wait for Chroma, nor `search` for Gradio.
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "search": lambda args: run_queries(args, settings_from_args(args)),
@@ -139,6 +267,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": run_serve,
     "hash-password": run_hash_password,
     "fetch-model": run_fetch_model,
+    "verified": run_verified,
+    "feedback": run_feedback,
 }
 
 

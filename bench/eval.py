@@ -330,7 +330,7 @@ def run_answers(es: EvalSet, settings: Settings, kb: Any, n: int) -> dict[str, A
         answer = service.ask(q["question"], options=AskOptions(use_cache=False))
         gold = [str(a) for a in (q.get("answers") or [q.get("answer", "")]) if a]
         evidence = " ".join(e.text for e in answer.evidence)
-        verified = " ".join(answer.verified)
+        verified = " ".join(answer.supported)
         verified_f1 = max((token_f1(verified, g) for g in gold), default=0.0)
         overlaps = contains(verified, gold) or verified_f1 >= FALSE_SUPPORT_F1
         rows.append(
@@ -342,7 +342,7 @@ def run_answers(es: EvalSet, settings: Settings, kb: Any, n: int) -> dict[str, A
                 "evidence_contains": contains(evidence, gold),
                 "lead_contains": contains(" ".join(e.text for e in answer.lead), gold),
                 # A model answer shown as checked ("supported") that neither holds nor overlaps the gold answer.
-                "false_support": bool(answer.verified) and not overlaps,
+                "false_support": bool(answer.supported) and not overlaps,
                 "grounded": answer.grounded.value,
                 "first_token_ms": answer.timings.get("first_token_ms", 0.0),
                 "generate_ms": answer.timings["generate_ms"],

@@ -189,6 +189,16 @@ class VectorStoreSettings(BaseModel):
     token: str = Field("", repr=False)
 
 
+class VerifiedSettings(BaseModel):
+    enabled: bool = True
+    min_similarity: float = Field(0.85, ge=0.0, le=1.0)
+    candidates: int = Field(5, ge=1)
+    editors: list[str] = Field(default_factory=list)  # with sign-in on: who may verify; empty = every user
+    synonyms: list[list[str]] = Field(default_factory=list)
+    max_not_found: int = Field(10_000, ge=1)
+    report_size: int = Field(20, ge=1)
+
+
 class ApiSettings(BaseModel):
     keys: list[str] = Field(default_factory=list, repr=False)
     cors_origins: list[str] = Field(default_factory=list)
@@ -205,6 +215,10 @@ class LimitSettings(BaseModel):
     conversation_chars: int = Field(100_000, ge=1)
     body_mb: float = Field(2.0, gt=0)
     upload_mb: float = Field(1000.0, gt=0)
+    answer_chars: int = Field(20_000, ge=1)  # a verified answer, or an answer sent with feedback
+    reason_chars: int = Field(2000, ge=1)  # a 👎's reason
+    import_mb: float = Field(10.0, gt=0)  # a verified-answers file (CSV or XLSX)
+    import_rows: int = Field(5000, ge=1)  # rows in one such file
 
 
 class Settings(BaseSettings):
@@ -229,6 +243,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     api: ApiSettings = ApiSettings()
     limits: LimitSettings = LimitSettings()
+    verified: VerifiedSettings = VerifiedSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -56,6 +56,12 @@ def words(text: str) -> list[str]:
     return out
 
 
+def cut(text: str) -> list[str]:
+    """jieba's precise cut, every piece kept (spaces and punctuation too): each word once, none split further,
+    for comparing two short texts word by word (`app/engine/verified/match.py`)."""
+    return list(_jieba().cut(text))
+
+
 def index_text(text: str) -> str:
     """What the keyword index stores for a text: its words joined by spaces."""
     return " ".join(words(text))

@@ -49,8 +49,8 @@ def ask(settings: Settings, reply: str, question: str = "How tight is the impell
 def test_a_checked_model_answer_follows_the_quoted_lead_and_is_marked_supported(settings: Settings):
     events, answer = ask(settings, "Tighten the impeller nut to 60 N·m [1].")
     assert answer.grounded == "supported" and answer.flagged == []
-    assert answer.verified == ["Tighten the impeller nut to 60 N·m [1]."]
-    assert answer.answer.startswith("The documents say:") and answer.answer.endswith(answer.verified[0])
+    assert answer.supported == ["Tighten the impeller nut to 60 N·m [1]."]
+    assert answer.answer.startswith("The documents say:") and answer.answer.endswith(answer.supported[0])
     kinds = [e.kind for e in events]
     assert kinds[:2] == ["sources", "token"] and "draft" in kinds and kinds[-2:] == ["token", "done"]
     assert "60 N·m" in events[1].data  # the lead answer, shown before the model's first token
@@ -77,7 +77,7 @@ def test_a_sentence_with_a_wrong_number_is_not_shown_and_the_rest_is(settings: S
 
 def test_a_draft_with_nothing_checked_is_not_shown_and_the_lead_stands_alone(settings: Settings):
     events, answer = ask(settings, "Bananas contain 12 potassium units.")
-    assert answer.grounded == "quoted" and answer.verified == []
+    assert answer.grounded == "quoted" and answer.supported == []
     assert [e.kind for e in events].count("token") == 1 and "Bananas" not in answer.answer
     assert answer.lead and all(e.text in answer.answer for e in answer.lead)
     assert any("60 N·m" in e.text for e in answer.lead)

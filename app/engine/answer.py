@@ -16,6 +16,7 @@ from core.documents import Source
 class Grounded(StrEnum):
     """What the answer shown is; `ask --json` reports it as `grounded`. Never `supported` for unchecked text."""
 
+    VERIFIED = "verified"  # a verified answer (`app/engine/verified/`), served before retrieval
     QUOTED = "quoted"  # the lead answer alone: sentences quoted from the documents
     SUPPORTED = "supported"  # the lead answer, then the model's sentences that passed every check (`verify.py`)
     NOT_FOUND = "not_found"  # nothing relevant, or the question's code is in no passage: the model was not asked
@@ -90,10 +91,11 @@ class Answer:
     query: str = ""
     cached: bool = False
     timings: dict[str, float] = field(default_factory=lambda: {"retrieve_ms": 0.0, "generate_ms": 0.0})
-    verified: list[str] = field(default_factory=list)  # the model's sentences that passed every check, shown next
+    supported: list[str] = field(default_factory=list)  # the model's sentences that passed every check, shown next
     draft: str = ""  # the model's whole draft, checked or not: shown only when asked for, marked as such
     checks: list[dict[str, str]] = field(default_factory=list)  # each rejected sentence and why
     missing: list[str] = field(default_factory=list)  # the question's codes no passage holds (not found)
+    verified: dict[str, Any] | None = None  # the verified answer served (`VerifiedAnswer.to_json`), or None
 
     @property
     def lead(self) -> list[Evidence]:
@@ -118,6 +120,7 @@ class Answer:
             "cached": self.cached,
             "lead": [e.to_json() for e in self.lead],
             "verified": self.verified,
+            "supported": self.supported,
             "draft": self.draft,
             "checks": self.checks,
             "missing": self.missing,
@@ -135,7 +138,9 @@ class Answer:
             query=data["query"],
             cached=bool(data.get("cached")),
             timings=dict(data["timings"]),
-            verified=list(data.get("verified", [])),
+            # Before issue 22, "verified" held the model's checked sentences (now "supported").
+            supported=list(data.get("supported", data["verified"] if isinstance(data.get("verified"), list) else [])),
+            verified=data["verified"] if isinstance(data.get("verified"), dict) else None,
             draft=str(data.get("draft", "")),
             checks=list(data.get("checks", [])),
             missing=list(data.get("missing", [])),

@@ -30,9 +30,11 @@ from app.engine.memory import Turn, may_need_context, recent, rewrite_query
 from app.engine.query import CODE, code_key, codes_in
 from app.engine.rerank import make_reranker
 from app.engine.retrieval import Found, Retriever
+from app.engine.verified.serve import VerifiedFirst
 from app.engine.verify import verify
 from core.documents import Source
 from core.kb import KnowledgeBase
+from core.kb.feedback import FeedbackStore
 from core.lang import detect_language
 from core.settings import Settings
 from core.tokens import query_words
@@ -112,10 +114,21 @@ class AnswerService:
     ) -> Iterator[Event]:
         options = options or AskOptions()
         history = self._recent(history)
+        vector = None
+        if self.verified_first.applies(question, history, options):  # a verified answer goes first (issue 22)
+            vector = self.kb.embedder.embed_query(question)
+            lang = options.language or detect_language(question)
+            if (served := self.verified_first.answer(question, vector, lang)) is not None:
+                yield from served
+                return
         cache_key = self._cache_key(question, history, options)
-        vector = self.kb.embedder.embed_query(question) if cache_key else None
+        if cache_key and vector is None:
+            vector = self.kb.embedder.embed_query(question)
         if cache_key and vector is not None and (hit := self._cached(cache_key, vector)):
-            yield from hit
+            events = list(hit)
+            if events[-1].data.grounded == Grounded.NOT_FOUND:
+                self.feedback.record_not_found(question)
+            yield from events
             return
         retrieval = self.retrieve(question, history, options, vector)
         answer = Answer(
@@ -134,6 +147,8 @@ class AnswerService:
         answer.timings["generate_ms"] = (time.perf_counter() - started) * 1000
         if cache_key and vector is not None:
             self.cache.store(self.kb.name, cache_key[0], cache_key[1], question, vector, answer.to_json())
+        if answer.grounded == Grounded.NOT_FOUND and not history:  # a gap in the documents (`feedback report`)
+            self.feedback.record_not_found(question)
         yield Event(EventKind.DONE, answer)
 
     def _lead_text(self, retrieval: Retrieval, lang: str) -> tuple[Grounded, str]:
@@ -150,6 +165,15 @@ class AnswerService:
         *_, last = self.stream(question, history, options)
         answer: Answer = last.data
         return answer
+
+    # -- verified answers and feedback (issue 22) ------------------------------------------------------
+    @cached_property
+    def verified_first(self) -> VerifiedFirst:
+        return VerifiedFirst(self.settings, self.kb)
+
+    @cached_property
+    def feedback(self) -> FeedbackStore:
+        return FeedbackStore(self.kb.manifest.path, self.settings.verified.max_not_found)
 
     # -- the semantic cache ----------------------------------------------------------------------------
     @cached_property
@@ -203,7 +227,7 @@ class AnswerService:
         verdict = verify(answer.draft, answer.question, answer.sources, self.settings.answer.grounding_min_share)
         answer.checks = [r.to_json() for r in verdict.rejected]
         if verdict.shown:
-            answer.verified = verdict.shown
+            answer.supported = verdict.shown
             shown = "\n\n" + self._template("model_answer", lang).format(answer=" ".join(verdict.shown))
             answer.answer += shown
             answer.grounded = Grounded.SUPPORTED

@@ -81,7 +81,8 @@ def completion(answer: Answer, model: str, reply_id: str) -> dict[str, Any]:
 
 def extras(answer: Answer) -> dict[str, Any]:
     found = answer.to_json()
-    keys = ("answer", "evidence", "grounded", "flagged", "query", "cached", "timings", "lead", "verified", "checks")
+    keys: tuple[str, ...] = ("answer", "evidence", "grounded", "flagged", "query", "cached", "timings", "lead")
+    keys += ("verified", "supported", "checks")
     return {key: found[key] for key in keys}
 
 

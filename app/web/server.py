@@ -28,6 +28,7 @@ from app.web.openai_api import openai_router
 from app.web.page import build_page
 from app.web.page.labels import LABELS
 from app.web.throttle import Throttle
+from app.web.verified_api import VerifiedApi, verified_router
 from core.settings import Settings
 from ingest.report import Status
 from ingest.uploads import sweep_staging
@@ -43,6 +44,7 @@ def install_api(app: FastAPI, settings: Settings, workspace: Workspace, sessions
     guard = key_guard(settings, throttle)
     app.include_router(api_router(Api(settings, workspace, sessions), guard))
     app.include_router(openai_router(workspace, guard, settings.limits))
+    app.include_router(verified_router(VerifiedApi(settings, workspace), guard))  # issue 22
     install_error_handlers(app)
 
 

@@ -32,6 +32,7 @@ from core.kb.catalog import KBInfo, collection_name, read_info
 from core.kb.lexical import Hit, LexicalIndex
 from core.kb.manifest import DocStatus, Dropped, FileEntry, FileStatus, Manifest
 from core.kb.vectors import Neighbour, VectorStore, mismatch
+from core.kb.verified import VerifiedStore
 from core.settings import Settings, VectorStoreSettings
 from core.tokens import index_text
 
@@ -60,6 +61,11 @@ class KnowledgeBase:
             kb, embedder.name, collection, self.dirs, store or VectorStoreSettings(),
             follow=lambda: (self.manifest.get_meta("collection"), self.manifest.get_meta("embedding_model")),
         )  # fmt: skip
+
+    @cached_property
+    def verified(self) -> VerifiedStore:
+        """Its verified answers (`core/kb/verified.py`), flagged here when a document they rest on goes."""
+        return VerifiedStore(self.manifest.path)
 
     # -- who owns it -----------------------------------------------------------------------------------
     def info(self) -> KBInfo:
@@ -290,6 +296,7 @@ class KnowledgeBase:
         """Marked first, then chunks by id, then the row: a kill at any point is finished by `recover`."""
         if self.manifest.document(doc_id) is None:
             return
+        self.verified.flag_documents([doc_id], "the document changed or was deleted")  # before it goes
         self.manifest.mark_deleting(doc_id)
         self.vectors.delete(self._chunk_ids(doc_id))
         self.lexical.delete_document(doc_id)

@@ -41,8 +41,8 @@ def test_the_answer_leads_with_the_quoted_sentence_then_the_checked_model_answer
     assert answer.lead[0].text == "报警 AL-105 表示主轴过载，应立即停机检查负载。" and len(answer.lead) <= 3
     lead_shown = next(e.data for e in events if e.kind == EventKind.TOKEN)  # before the model's first token
     assert lead_shown.startswith("文档原文") and "AL-105 表示主轴过载" in lead_shown and "[1]" in lead_shown
-    assert answer.grounded == Grounded.SUPPORTED and answer.verified and answer.answer.startswith(lead_shown)
-    assert answer.verified[0] in answer.answer and answer.to_json()["grounded"] == "supported"
+    assert answer.grounded == Grounded.SUPPORTED and answer.supported and answer.answer.startswith(lead_shown)
+    assert answer.supported[0] in answer.answer and answer.to_json()["grounded"] == "supported"
 
 
 def test_a_filter_restricts_the_documents(service: AnswerService):
@@ -57,7 +57,7 @@ def test_a_draft_that_fails_the_check_is_never_shown(service: AnswerService, fak
     kinds = [e.kind for e in events]
     assert kinds[:2] == [EventKind.SOURCES, EventKind.TOKEN] and kinds.count(EventKind.TOKEN) == 1
     assert EventKind.DRAFT in kinds and "999" not in "".join(e.data for e in events if e.kind == EventKind.TOKEN)
-    assert answer.grounded == Grounded.QUOTED and "999" not in answer.answer and answer.verified == []
+    assert answer.grounded == Grounded.QUOTED and "999" not in answer.answer and answer.supported == []
     assert "45 N·m" in answer.lead[0].text and answer.lead[0].text in answer.answer
     assert answer.draft == fake_models.reply and answer.checks[0]["reason"] == "999 not in [1]"
 

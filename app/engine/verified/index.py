@@ -1,0 +1,84 @@
+"""A knowledge base's active verified questions, embedded and read (`match.Lexicon.read`) once, in memory: a
+question is compared with all of them in one matrix product, then the best candidates are judged by the
+matcher's rules. Reloaded when the store's generation changes (an add, delete, confirm or flag, by this process
+or another: the CLI importing while `serve` runs).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.engine.verified.match import Lexicon, Reading, differs
+from core.kb import KnowledgeBase
+from core.kb.verified import VerifiedAnswer, VerifiedStatus
+from core.settings import VerifiedSettings
+
+
+@dataclass(frozen=True)
+class Match:
+    answer: VerifiedAnswer
+    similarity: float
+
+
+def embed_questions(kb: KnowledgeBase, questions: list[str]) -> list[np.ndarray]:
+    """Questions are compared with questions: each embedded as a query (e5 embeds passages differently)."""
+    return [kb.embedder.embed_query(q) for q in questions]
+
+
+class VerifiedIndex:
+    def __init__(self, kb: KnowledgeBase, settings: VerifiedSettings) -> None:
+        self.kb, self.settings = kb, settings
+        self.lexicon = Lexicon(settings.synonyms)
+        self._lock = threading.Lock()
+        self._generation = -1
+        self._ids: list[str] = []
+        self._readings: list[Reading] = []
+        self._matrix = np.zeros((0, 0), dtype=np.float32)
+
+    def __len__(self) -> int:
+        self._refresh()
+        return len(self._ids)
+
+    def _refresh(self) -> None:
+        store = self.kb.verified
+        with self._lock:
+            generation = store.generation()
+            if generation == self._generation:
+                return
+            rows = store.active_questions()
+            model = self.kb.embedder.name
+            stale = [(i, q) for i, q, vector, made_by in rows if vector is None or made_by != model]
+            if stale:  # added without a vector, or before a reindex to another model
+                vectors = embed_questions(self.kb, [q for _, q in stale])
+                store.set_vectors({i: v for (i, _), v in zip(stale, vectors, strict=True)}, model)
+                rows = store.active_questions()
+            self._ids = [r[0] for r in rows]
+            self._readings = [self.lexicon.read(r[1]) for r in rows]
+            dim = self.kb.embedder.dim if rows else 0
+            self._matrix = (
+                np.stack([np.frombuffer(r[2], dtype=np.float32) for r in rows if r[2] is not None])
+                if rows
+                else np.zeros((0, dim), dtype=np.float32)
+            )
+            self._generation = generation
+
+    def match(self, question: str, vector: np.ndarray) -> Match | None:
+        """The verified answer to this question, or None: the most similar candidate the rules accept."""
+        self._refresh()
+        if not self._ids:
+            return None
+        sims = self._matrix @ np.asarray(vector, dtype=np.float32)
+        order = np.argsort(-sims)[: self.settings.candidates]
+        asked = self.lexicon.read(question)
+        for i in order:
+            if float(sims[i]) < self.settings.min_similarity:
+                break
+            if differs(asked, self._readings[i]):
+                continue
+            answer = self.kb.verified.get(self._ids[i])
+            if answer is not None and answer.status == VerifiedStatus.ACTIVE:  # not flagged since the last refresh
+                return Match(answer, float(sims[i]))
+        return None

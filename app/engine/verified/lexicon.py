@@ -1,0 +1,218 @@
+"""The words the verified-answer matcher reads a question with: what kind of answer it asks for, the words that
+only phrase a question, and the words that mean the same thing. Calibrated on the dev half of
+`bench/data/verified_pairs.jsonl` (docs/decisions/verified.md); `verified.synonyms` in config.yaml adds a team's
+own groups.
+
+Everything here may only make two questions *more* alike. A word left out of these lists is a content word, and a
+content word one question has and the other lacks keeps them apart: an unknown word costs a verified answer
+(retrieval answers instead), never a wrong one.
+"""
+
+from __future__ import annotations
+
+# What a question asks for. Two questions that both say what they ask must share a kind: "多久换" (interval) is
+# not "换多少" (quantity), "how do I fix E34" (method) is not "what causes E34" (reason). The phrases are removed
+# from the text once read. Longer phrases first within a kind; kinds are read in this order.
+ASKS: dict[str, tuple[str, ...]] = {
+    "interval": ("多长时间", "多少时间", "多久", "周期", "间隔", "频率", "how often", "how frequently", "interval",
+                 "frequency"),
+    "who": ("谁", "who", "whom"),
+    "when": ("什么时候", "何时", "哪天", "when"),
+    "where": ("什么位置", "什么地方", "在哪里", "在哪儿", "在哪", "哪里", "哪儿", "where"),
+    "effect": ("会怎样", "会怎么样", "什么后果", "什么影响", "有何影响", "what happens", "what is the effect"),
+    "reason": ("为什么", "为何", "什么原因", "原因", "why", "what causes", "cause"),
+    "meaning": ("什么意思", "是什么意思", "表示什么", "代表什么", "指什么", "含义", "意思", "stand for", "mean",
+                "means", "meaning", "indicate", "indicates"),
+    "method": ("怎么处理", "如何处理", "怎样处理", "怎么办", "怎么样", "怎么", "怎样", "如何", "how do", "how to",
+               "how can", "how should", "how does"),
+    "quantity": ("多少", "几", "范围", "how much", "how many", "range", "what value"),
+    "yesno": ("能不能", "可不可以", "是不是", "是否", "能否", "可否", "吗"),
+}  # fmt: skip
+
+# Asked as an adjective, named as a noun: "有多重" is "重量是多少", "how heavy" is "what weight".
+REWRITES: dict[str, str] = {
+    "多重": "重量多少", "多长": "长度多少", "多高": "高度多少", "多宽": "宽度多少", "多厚": "厚度多少",
+    "多深": "深度多少", "多长时间": "多久", "多快": "速度多少", "多大": "多少", "how heavy": "what weight",
+    "how fast": "what speed",
+    "what's": "what is", "what're": "what are", "can't": "can not", "don't": "do not", "doesn't": "does not",
+    "isn't": "is not",
+}  # fmt: skip
+
+# Groups of words that mean the same in a question; the first of each group stands for all. Whole words in
+# English; in Chinese, words of two or more characters wherever they stand ("切削液" inside "切削液浓度"), a
+# single character only as a word of its own ("换", not the 换 of "切换").
+SYNONYMS: tuple[tuple[str, ...], ...] = (
+    ("冷却液", "切削液", "乳化液", "冷却水"),
+    ("润滑脂", "油脂", "黄油"),
+    ("更换", "换"),
+    ("最高", "最大"),
+    ("最低", "最小", "至少"),
+    ("排除", "处理", "解决", "消除"),
+    ("过低", "太低"),
+    ("过高", "太高"),
+    ("堵塞", "堵"),
+    ("进入", "进"),
+    ("之后", "以后", "后"),
+    ("之前", "以前", "前"),
+    ("记录", "记载"),
+    ("材料", "资料"),
+    ("检查", "查看", "检测"),
+    ("maximum", "max", "top", "highest"),
+    ("minimum", "min", "lowest"),
+    ("reset", "clear", "restore"),
+    ("fix", "solve", "resolve", "troubleshoot"),
+    ("replace", "change"),
+)
+
+# Words that only phrase a question: left out before two questions' words are compared.
+FILLERS_ZH = frozenset(
+    [
+        "的",
+        "了",
+        "吗",
+        "呢",
+        "吧",
+        "啊",
+        "呀",
+        "么",
+        "是",
+        "在",
+        "为",
+        "有",
+        "请问",
+        "请",
+        "问",
+        "一下",
+        "应该",
+        "应当",
+        "应",
+        "需要",
+        "需",
+        "要",
+        "得",
+        "会",
+        "做",
+        "进行",
+        "时",
+        "时候",
+        "的话",
+        "一次",
+        "值",
+        "数值",
+        "标准",
+        "规定",
+        "控制",
+        "保持",
+        "则",
+        "就",
+        "都",
+        "也",
+        "还",
+        "该",
+        "其",
+        "之",
+        "与",
+        "和",
+        "及",
+        "以及",
+        "把",
+        "被",
+        "给",
+        "将",
+        "什么",
+        "哪些",
+        "哪个",
+        "哪",
+        "个",
+        "一般",
+        "通常",
+        "具体",
+        "情况",
+        "发生",
+        "出现",
+        "时间",
+        "事情",
+        "东西",
+        "正常",
+        "直接",
+        "可以",
+        "能够",
+        "能",
+        "可",
+        "按",
+        "按照",
+        "用",
+        "通过",
+    ]
+)
+FILLERS_EN = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "do",
+        "does",
+        "did",
+        "i",
+        "we",
+        "you",
+        "my",
+        "your",
+        "me",
+        "our",
+        "us",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "of",
+        "to",
+        "for",
+        "in",
+        "at",
+        "by",
+        "with",
+        "from",
+        "into",
+        "what",
+        "which",
+        "whose",
+        "please",
+        "tell",
+        "there",
+        "here",
+        "get",
+        "gets",
+        "got",
+        "s",
+        "'s",
+        "using",
+        "use",
+        "used",
+        "via",
+        "any",
+        "some",
+        "have",
+        "has",
+        "had",
+        "due",
+        "should",
+        "each",
+    ]
+)
+# Words that ask "what (kind of thing)": the word after one is the question's head ("哪些防护用品", "what
+# instrument"), which one question may name and the other leave out ("穿戴什么" is "穿戴哪些防护用品").
+QUESTION_HEADS = frozenset({"什么", "哪些", "哪个", "哪种", "哪类", "何种", "what", "which"})
+
+# Characters that carry no content on their own, left out even inside a longer word: jieba glues them to their
+# neighbours ("前要", "时用", "最多能"). "中" and "里" both say "in" ("在 Debian 中", "Debian 里").
+FILLER_CHARS = frozenset("的了吗呢吧啊呀么是在之要需应该于时候中里能可以")

@@ -1,0 +1,155 @@
+"""Does a question ask what a verified question asks? Read without a model, because the embedding cannot tell:
+e5 puts "报警 E12 是什么意思？" and "报警 E21 是什么意思？" at 0.94 cosine, "额定电流" and "额定电压" questions at
+0.98, above most true paraphrases. So the embedding only finds candidates; a candidate is the same question when
+
+- it names the same codes and numbers (E12 ≠ E21, M10 ≠ M12, 2000 ≠ 200; `app.engine.query.codes_in`, the code
+  check retrieval uses),
+- the two ask for the same kind of answer when both say (how often ≠ how much, how to fix ≠ why),
+- and every content word of each is in the other, once the words that only phrase a question are left out and
+  synonyms are read as one (`lexicon.py`). Chinese words are compared character by character, so "额定电流" cut
+  as one word and "电流额定值" cut as two still agree, while 液压油/润滑油 differ in 液压/润滑 and 电流/电压 in
+  流/压. English words are compared by a crude stem ("resets" is "reset").
+
+Units, model names and negations need no rule of their own: "MPa" and "bar", "ZK-200" and "ZK-300", "不" are
+content words like any other. Measured on bench/data/verified_pairs.jsonl (`python -m bench.verified`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.engine.query import CODE, codes_in
+from app.engine.verified import lexicon
+from core.lang import CJK
+from core.tokens import cut
+
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+_OPTION = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*")  # a command-line option: "-F" is not "-f"
+_TOWARDS = frozenset({"to", "into", "onto", "from"})  # "add water to the concentrate" is not "the concentrate to water"
+_WORD = re.compile(r"\w+")
+_HEAD_GLUED = re.compile("|".join(h for h in sorted(lexicon.QUESTION_HEADS, key=len, reverse=True) if not h.isascii()))
+_SUFFIXES = ("ement", "ment", "ing", "ies", "es", "ed", "s")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A question as the matcher compares it."""
+
+    codes: frozenset[str]  # `code_key`s of its codes and numbers
+    asks: frozenset[str]  # the kinds of answer it asks for (`lexicon.ASKS`); empty when it does not say
+    words: frozenset[str]  # its content: English stems and the characters of its Chinese words
+    towards: frozenset[str] = frozenset()  # English content words right after to/into/onto/from
+    heads: frozenset[str] = frozenset()  # content of the word right after "什么", "哪些", "what", "which"
+
+
+def _alternation(phrases: Sequence[str]) -> re.Pattern[str]:
+    """Longest first; Latin phrases as whole words, Chinese ones anywhere."""
+    parts = [
+        rf"(?<![a-z]){re.escape(p)}(?![a-z])" if p.isascii() else re.escape(p)
+        for p in sorted(phrases, key=len, reverse=True)
+    ]
+    return re.compile("|".join(parts))
+
+
+def stem(word: str) -> str:
+    """A crude English stem, the same on both sides: "resets", "reset" -> "reset"; "replacing" -> "replac"."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
+
+
+class Lexicon:
+    """The lists of `lexicon.py` compiled once, plus a team's own synonym groups (`verified.synonyms`)."""
+
+    def __init__(self, extra_synonyms: Sequence[Sequence[str]] = ()) -> None:
+        self._rewrites = _alternation(list(lexicon.REWRITES))
+        self._asks = {kind: _alternation(phrases) for kind, phrases in lexicon.ASKS.items()}
+        canonical: dict[str, str] = {}
+        for group in (*lexicon.SYNONYMS, *extra_synonyms):
+            words = [w.strip().lower() for w in group if w.strip()]
+            for word in words:
+                canonical.setdefault(word, canonical.get(words[0], words[0]))
+        self._synonym = canonical
+        self._stemmed = {stem(w): stem(c) for w, c in canonical.items() if w.isascii()}
+        phrases = [w for w in canonical if not w.isascii() and len(w) > 1]
+        self._phrases = _alternation(phrases) if phrases else None
+        self._fillers_inside = _alternation([w for w in lexicon.FILLERS_ZH if len(w) > 1])
+
+    def read(self, question: str) -> Reading:
+        text = unicodedata.normalize("NFKC", question)
+        codes = frozenset(codes_in(text)) | frozenset(_OPTION.findall(text))
+        text = _DIGITS.sub(" ", CODE.sub(" ", _OPTION.sub(" ", text))).lower()
+        text = self._rewrites.sub(lambda m: f" {lexicon.REWRITES[m.group()]} ", text)
+        asks = set()
+        for kind, pattern in self._asks.items():
+            text, found = pattern.subn(" ", text)
+            if found:
+                asks.add(kind)
+        if self._phrases is not None:
+            text = self._phrases.sub(lambda m: f" {self._synonym[m.group()]} ", text)
+        content, towards, heads = self._content(text)
+        return Reading(codes, frozenset(asks), frozenset(content), frozenset(towards), frozenset(heads))
+
+    def _content(self, text: str) -> tuple[set[str], set[str], set[str]]:
+        content: set[str] = set()
+        towards: set[str] = set()
+        heads: set[str] = set()
+        after_towards = after_head = False
+        for token in cut(text):
+            for word in _WORD.findall(token):
+                word = self._synonym.get(word, word)
+                if word in lexicon.QUESTION_HEADS:
+                    after_head = True
+                    continue
+                if glued := _HEAD_GLUED.match(word):  # jieba's "哪些项目"
+                    word, after_head = word[glued.end() :], True
+                if CJK.search(word):
+                    found = {*self._characters(word)}
+                elif word in _TOWARDS:
+                    after_towards = True
+                    continue
+                elif word in lexicon.FILLERS_EN:
+                    continue
+                else:
+                    stemmed = stem(word)
+                    found = {self._stemmed.get(stemmed, stemmed)}
+                    if after_towards:
+                        towards |= found
+                if not found:
+                    continue
+                content |= found
+                if after_head:
+                    heads |= found
+                after_towards = after_head = False
+        return content, towards, heads
+
+    def _characters(self, word: str) -> str:
+        """A Chinese word's content characters: none for a filler word, and a longer word loses the filler words
+        inside it ("标准值" is "值" once "标准" goes, and "值" is a filler too)."""
+        if word in lexicon.FILLERS_ZH:
+            return ""
+        word = self._fillers_inside.sub("", word)
+        return "" if word in lexicon.FILLERS_ZH else "".join(ch for ch in word if ch not in lexicon.FILLER_CHARS)
+
+
+def differs(asked: Reading, stored: Reading) -> str:
+    """Why the asked question is not the stored one, or "" when it asks the same."""
+    if asked.codes != stored.codes:
+        return f"codes or numbers differ: {_listed(asked.codes - stored.codes)} / {_listed(stored.codes - asked.codes)}"
+    if asked.asks and stored.asks and not asked.asks & stored.asks:
+        return f"asks for another kind of answer: {_listed(asked.asks)} / {_listed(stored.asks)}"
+    if asked.towards and stored.towards and asked.towards != stored.towards:
+        return f"another direction: to {_listed(asked.towards)} / to {_listed(stored.towards)}"
+    extra, lacking = asked.words - stored.words, stored.words - asked.words
+    if (extra and lacking) or not (extra <= asked.heads and lacking <= stored.heads):
+        return f"words differ: {_listed(extra)} / {_listed(lacking)}"
+    return ""
+
+
+def _listed(items: frozenset[str]) -> str:
+    return ",".join(sorted(items)) or "-"

@@ -1,0 +1,49 @@
+"""The answering service's first stop: a question that asks what a verified question asks gets the verified
+answer at once, marked "已核实 · by · date", before retrieval or any model runs (`AnswerService.stream`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import numpy as np
+
+from app.engine import prompts
+from app.engine.answer import Answer, AskOptions, Event, EventKind, Grounded, Retrieval
+from app.engine.memory import Turn, may_need_context, refers_back
+from app.engine.verified.index import VerifiedIndex
+from core.kb import KnowledgeBase
+from core.settings import Settings
+
+
+class VerifiedFirst:
+    def __init__(self, settings: Settings, kb: KnowledgeBase) -> None:
+        self.settings = settings
+        self.index = VerifiedIndex(kb, settings.verified)
+
+    def applies(self, question: str, history: list[Turn], options: AskOptions) -> bool:
+        """Any active verified answer, and a question that stands alone (a follow-up's "它的转速呢？" asks about
+        its conversation), not restricted to chosen documents."""
+        if not self.settings.verified.enabled or options.where:
+            return False
+        followup_chars = self.settings.memory.followup_max_chars
+        if history and (refers_back(question) or may_need_context(question, history, followup_chars)):
+            return False
+        return len(self.index) > 0
+
+    def answer(self, question: str, vector: np.ndarray, lang: str) -> Iterator[Event] | None:
+        """The events of the verified answer, or None when no verified question matches."""
+        started = time.perf_counter()
+        found = self.index.match(question, vector)
+        if found is None:
+            return None
+        item = found.answer
+        shown = prompts.load_template(self.settings.prompts_dir, "verified", lang).strip()
+        answer = Answer(question, grounded=Grounded.VERIFIED, query=question)
+        answer.answer = shown.format(by=item.by or "-", date=item.at[:10], answer=item.answer)
+        answer.verified = {**item.to_json(), "similarity": round(found.similarity, 4)}
+        answer.timings["verified_ms"] = (time.perf_counter() - started) * 1000
+        retrieval = Retrieval(question, [], 0.0, True)
+        return iter(
+            [Event(EventKind.SOURCES, retrieval), Event(EventKind.TOKEN, answer.answer), Event(EventKind.DONE, answer)]
+        )

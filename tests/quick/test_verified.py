@@ -1,0 +1,157 @@
+"""Verified answers (issue 22) in the quick tier: the matcher's rules on the issue's own pairs, the store, the
+flag when a source document changes or goes, serving first, and the CLI (fake embedder: similarity is set low,
+the rules decide; tests/test_verified.py runs the real model and server)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.cli import main as app_main
+from app.engine.answer import Grounded
+from app.engine.service import AnswerService
+from app.engine.verified.match import Lexicon, differs
+from core.kb import open_kb
+from core.kb.feedback import FeedbackStore, Rating
+from core.kb.verified import VerifiedSource, VerifiedStatus, VerifiedStore
+from core.settings import Settings
+from ingest.cli import main as ingest_main
+from tests.conftest import TEST_CONFIG
+
+SAME = [
+    ("切削液的 pH 应该控制在多少？", "冷却液 pH 值的范围是多少？"),
+    ("How do I reset the pump alarm?", "What resets the pump alarm?"),
+    ("主轴箱润滑油多久换一次？", "主轴箱润滑油的更换周期是多少？"),
+    ("报警 AL-105 是什么意思？", "AL-105 报警表示什么？"),
+]
+NEAR_MISSES = [
+    ("报警 E12 是什么意思？", "报警 E21 是什么意思？"),
+    ("液压油多久换一次？", "润滑油多久换一次？"),
+    ("M10 螺栓的拧紧力矩是多少？", "M12 螺栓的拧紧力矩是多少？"),
+    ("电机的额定电流是多少？", "电机的额定电压是多少？"),
+    ("主轴箱润滑油多久换一次？", "主轴箱润滑油换多少？"),  # how often is not how much
+    ("缺考的课程可以补考吗？", "缺考的课程不可以补考吗？"),
+    ("Is 0.6 MPa enough air pressure?", "Is 0.6 bar enough air pressure?"),
+    ("What does the -F option do?", "What does the -f option do?"),
+    ("Should I add water to the concentrate?", "Should I add the concentrate to the water?"),
+]
+
+
+@pytest.mark.parametrize(("stored", "asked"), SAME)
+def test_paraphrases_ask_the_same(stored: str, asked: str):
+    lexicon = Lexicon()
+    assert differs(lexicon.read(asked), lexicon.read(stored)) == ""
+
+
+@pytest.mark.parametrize(("stored", "asked"), NEAR_MISSES)
+def test_near_misses_do_not(stored: str, asked: str):
+    lexicon = Lexicon()
+    assert differs(lexicon.read(asked), lexicon.read(stored)) != ""
+
+
+def test_a_teams_synonyms_join_two_words():
+    assert differs(Lexicon().read("床头箱油位在哪里？"), Lexicon().read("主轴箱油位在哪里？"))
+    team = Lexicon([["主轴箱", "床头箱"]])
+    assert differs(team.read("床头箱油位在哪里？"), team.read("主轴箱油位在哪里？")) == ""
+
+
+def test_the_store_flags_confirms_and_deletes(tmp_path: Path):
+    store = VerifiedStore(tmp_path / "kb.sqlite3")
+    first = store.add("Q1?", "A1.", "alice", [VerifiedSource("doc-a", "a.pdf", 3)])
+    second = store.add("Q2?", "A2.", "bob", [VerifiedSource("doc-b", "b.pdf")])
+    generation = store.generation()
+    assert store.flag_documents(["doc-a"], "changed") == 1 and store.generation() > generation
+    flagged = store.get(first.id)
+    assert flagged is not None and flagged.status == VerifiedStatus.TO_REVIEW and "a.pdf" in flagged.review_reason
+    assert [a.id for a in store.answers(VerifiedStatus.ACTIVE)] == [second.id]
+    assert [row[0] for row in store.active_questions()] == [second.id]
+    assert store.confirm(first.id, "carol")
+    confirmed = store.get(first.id)
+    assert confirmed is not None and confirmed.status == VerifiedStatus.ACTIVE and confirmed.by == "carol"
+    assert store.delete(second.id) and not store.delete(second.id) and store.count() == 1
+
+
+def test_feedback_counts_downs_and_gaps(tmp_path: Path):
+    store = FeedbackStore(tmp_path / "kb.sqlite3", max_not_found=2)
+    store.add(Rating.DOWN, "AL-105 是什么？", "…", [], "wrong")
+    store.add(Rating.DOWN, "al-105是什么", "…", [])
+    store.add(Rating.UP, "主轴转速？", "…", [])
+    assert [c.times for c in store.most_down(5)] == [2]
+    for question in ("保修期多久？", "保修期多久", "电话？", "地址？"):
+        store.record_not_found(question)
+    gaps = store.most_not_found(5)
+    assert len(gaps) == 2 and gaps[0].times == 2  # bounded: the least asked went
+
+
+def app(*args: str) -> int:
+    return app_main([*args])
+
+
+def common(data: Path) -> list[str]:
+    return ["--config", str(TEST_CONFIG), "--data-dir", str(data)]
+
+
+def test_serve_first_and_flag_when_the_source_changes(settings: Settings, docs: Path):
+    settings.verified.min_similarity = 0.3  # the fake embedder's scale; the rules decide
+    assert ingest_main(["--config", str(TEST_CONFIG), "--data-dir", str(settings.data_dir), str(docs)]) in (0,)
+    kb = open_kb(settings)
+    doc_id = kb.doc_ids_matching(["spindle.md"], [], [])[0]
+    kb.verified.add("主轴润滑油多久换一次？", "每 2000 小时。", "alice", [VerifiedSource(doc_id, "spindle.md")])
+    service = AnswerService(settings, kb)
+    answer = service.ask("主轴润滑油的更换周期是多少？")
+    assert answer.grounded == Grounded.VERIFIED and answer.verified is not None
+    shown = answer.to_json()
+    assert shown["verified"]["by"] == "alice" and shown["grounded"] == "verified"
+    assert "已核实 · alice" in shown["answer"]
+    assert service.ask("主轴液压油多久换一次？").verified is None  # a near miss goes to retrieval
+    (docs / "spindle.md").write_text((docs / "spindle.md").read_text() + "\n主轴润滑油改为每 1000 小时更换。\n")
+    assert ingest_main(["--config", str(TEST_CONFIG), "--data-dir", str(settings.data_dir), str(docs)]) == 0
+    (item,) = kb.verified.answers()
+    assert item.status == VerifiedStatus.TO_REVIEW
+    assert service.ask("主轴润滑油的更换周期是多少？").verified is None  # not served until confirmed
+    kb.verified.confirm(item.id, "bob")
+    assert service.ask("主轴润滑油的更换周期是多少？").verified is not None
+
+
+def test_deleting_the_source_flags_it(settings: Settings, docs: Path):
+    assert ingest_main(["--config", str(TEST_CONFIG), "--data-dir", str(settings.data_dir), str(docs)]) == 0
+    kb = open_kb(settings)
+    doc_id = kb.doc_ids_matching(["pump.md"], [], [])[0]
+    kb.verified.add("What is the impeller clearance?", "0.3 mm.", "alice", [VerifiedSource(doc_id, "pump.md")])
+    kb.delete([str(docs / "pump.md")])
+    assert kb.verified.answers()[0].status == VerifiedStatus.TO_REVIEW
+
+
+def test_cli_import_refuses_a_bad_file_whole_then_imports_and_exports(
+    data: Path, docs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    assert ingest_main(["--config", str(TEST_CONFIG), "--data-dir", str(data), str(docs)]) == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("question,answer,source\nQ1?,A1.,spindle.md#p1\nQ2?,,\nQ3?,A3.,nowhere.pdf\n", encoding="utf-8")
+    assert app("verified", "import", str(bad), *common(data)) == 2
+    err = capsys.readouterr().err
+    assert "row 3" in err and "row 4" in err and "nowhere.pdf" in err
+    assert app("verified", "list", "--json", *common(data)) == 0 and capsys.readouterr().out == ""
+    good = tmp_path / "good.csv"
+    good.write_text("question,answer,source\n主轴最高转速是多少？,12000 rpm。,spindle.md#p1\n", encoding="utf-8")
+    assert app("verified", "import", str(good), *common(data)) == 0
+    assert app("verified", "import", str(good), *common(data)) == 0  # twice: replaced, not doubled
+    capsys.readouterr()
+    assert app("verified", "list", "--json", *common(data)) == 0
+    (item,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert item["sources"][0]["page"] == 1 and item["sources"][0]["name"].endswith("spindle.md")
+    assert app("verified", "export", *common(data)) == 0
+    assert "主轴最高转速是多少？,12000 rpm。" in capsys.readouterr().out
+
+
+def test_cli_feedback_report_lists_not_found_questions(data: Path, docs: Path, capsys: pytest.CaptureFixture[str]):
+    assert ingest_main(["--config", str(TEST_CONFIG), "--data-dir", str(data), str(docs)]) == 0
+    for _ in range(2):
+        assert app("ask", "--json", "--evidence-only", "--no-cache", "火星车的保修期是多久？", *common(data)) == 0
+    capsys.readouterr()
+    assert app("feedback", "report", "--json", *common(data)) == 0
+    report = json.loads(capsys.readouterr().out)
+    top = report["most_not_found"][0]
+    assert (top["question"], top["times"]) == ("火星车的保修期是多久？", 2)
