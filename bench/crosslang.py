@@ -206,6 +206,8 @@ def ask(service: AnswerService, q: dict[str, Any]) -> dict[str, Any]:
         "refused": not found.relevant,
         "cause": refusal_cause(found, score, floor),
         "lead_contains": bool(q["answer"]) and ev.contains(" ".join(e.text for e in lead), [q["answer"]]),
+        # what a user reads first: the lead's first sentence
+        "first_contains": bool(q["answer"] and lead) and ev.contains(lead[0].text, [q["answer"]]),
         "score": round(score, 4),
         "margin": round(score - floor, 4),
         # > 0: the best score came from a passage in the other language, so the bonus took part in the decision
@@ -227,6 +229,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "refused": mean("refused"),
         "refused_by": {c: sum(r["cause"] == c for r in rows) for c in ("floor", "coverage", "code")},
         "lead_contains": mean("lead_contains"),
+        "first_contains": mean("first_contains"),
         "ms": ev.percentiles([r["ms"] for r in rows]),
     }
 
@@ -256,8 +259,9 @@ def run(settings: Settings, kb: KnowledgeBase, questions: list[dict[str, Any]]) 
 def print_table(result: dict[str, Any]) -> None:
     rs = f"cross_language_bonus {result['cross_language_bonus']}, min_relevance {result['min_relevance']}"
     print(f"\nSettings: {rs}\n")
-    print("| questions | n | hit@1 | hit@5 | refused (floor / coverage / code) | lead contains answer | to lead p50 |")
-    print("|---|---|---|---|---|---|---|")
+    print("| questions | n | hit@1 | hit@5 | refused (floor / coverage / code) | lead contains answer"
+          " | first sentence contains | to lead p50 |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
     for name, g in result["groups"].items():
         if not g["questions"]:
             continue
@@ -265,7 +269,7 @@ def print_table(result: dict[str, Any]) -> None:
         by = g["refused_by"]
         refused = f"{g['refused']:.1%} ({by['floor']} / {by['coverage']} / {by['code']})"
         hits = ("–", "–") if absent else (f"{g['hit@1']:.3f}", f"{g['hit@5']:.3f}")
-        lead = "–" if absent else f"{g['lead_contains']:.1%}"
+        lead = "– | –" if absent else f"{g['lead_contains']:.1%} | {g['first_contains']:.1%}"
         print(f"| {name} | {g['questions']} | {hits[0]} | {hits[1]} | {refused} | {lead} | {g['ms']['p50']:.0f} ms |")
     print("\nrefused: a false refusal for cross and same, the right answer for absent.")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 
@@ -118,6 +119,13 @@ class Source:
     also_in: tuple[str, ...] = ()
     # Chunks of the same section whose text is joined to this one's (`retrieval.group: section`), in order.
     joined: tuple[str, ...] = ()
+
+    @property
+    def subject(self) -> str:
+        """What the passage is about beyond its own text: its document's file name and its section's heading. A
+        manual names its machine there ("CK6140数控车床保养规程.pdf", "ZK-200_spindle_manual.pdf"), not in every
+        sentence, so a sentence on page 2 still speaks of the ZK-200."""
+        return f"{PurePath(self.source).stem}\n{self.heading}"
 
     @classmethod
     def from_chroma(cls, chunk_id: str, text: str, meta: dict[str, Any], similarity: float) -> Source:

@@ -140,6 +140,7 @@ class RetrievalSettings(BaseModel):
 class AnswerSettings(BaseModel):
     evidence_only: bool = False
     evidence_sentences: int = Field(3, ge=1)
+    across_meaning: Literal["use", "kb"] = "use"
     grounding_min_share: float = Field(0.6, ge=0.0, le=1.0)
     show_draft: bool = False
 

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from app.engine.query import CODE, codes_in
 from core.documents import Source
+from core.embeddings.base import Embedder
 from core.lang import CJK, Language, detect_language
 from core.tokens import words
 
@@ -41,6 +42,7 @@ _NUMBERING = re.compile(
     re.IGNORECASE,
 )
 _PUNCTUATION = re.compile(r"[，。！？；：、,.!?;:()（）]")
+_TITLE_STOP = re.compile(r"[。！？；：.!?;:]")
 HEADING_WIDTH = 30  # a line narrower than this (a Chinese character counts 2) may be a heading; wrapped lines are wider
 MIN_SENTENCE_CHARS = 4  # shorter pieces are list markers and page numbers, not statements
 CODE_WEIGHT = 0.5  # a sentence naming all the question's codes gains half of a full word coverage
@@ -117,11 +119,32 @@ def sentences(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Across:
-    """How to score sentences in another language than the question's, which share none of its words: by their
-    meaning, `similarity` giving each sentence's cosine with the question (the embedder's)."""
+    """How to score sentences in another language than the question's, which share none of its words: by the
+    cosine of their meaning with the question's, `embedder`'s. Codes are left out of both: the code is scored on
+    its own, and a sentence repeating "ZK-200 spindle" otherwise outranks "Maximum speed: 12,000 rpm" for
+    "ZK-200 主轴的最高转速是多少？"."""
 
     language: Language
-    similarity: Callable[[list[str]], Sequence[float]]
+    question: str
+    embedder: Embedder
+
+    def similarity(self, texts: list[str]) -> list[float]:
+        vectors = self.embedder.embed_documents([CODE.sub(" ", t) for t in texts])
+        return [float(c) for c in vectors @ self.embedder.embed_query(CODE.sub(" ", self.question))]
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    number: int  # the passage's citation number
+    source: Source
+    text: str
+    codes: frozenset[str]  # the codes and figures the sentence names
+    subject: frozenset[str]  # ... and those its document's name and section heading name
+
+    def on_subject(self, asked: frozenset[str]) -> bool:
+        """About what the question names: it asks no code, or the sentence or its document names one of them
+        ("ZK-200" in ZK-200_spindle_manual.pdf). A sentence on the CK6140's spindle says nothing of the ZK-200's."""
+        return not asked or bool(asked & (self.codes | self.subject))
 
 
 def pick_evidence(
@@ -129,47 +152,71 @@ def pick_evidence(
     wants_quantity: bool = False, across: Across | None = None,
 ) -> list[Evidence]:  # fmt: skip
     """The `n` best sentences for the question (its content words `core.tokens.query_words`, its `codes` as
-    `query.code_key`s), best first; a better-ranked passage wins ties. A sentence in another language than the
-    question's shares none of its words: with `across`, its word share is replaced by its cosine with the
-    question, scaled among those sentences from 0 (the least like it) to ACROSS_WEIGHT (the most); without, only
-    its codes and figures can lift it. (The cosine once ranked a manual's title first; headings are no evidence
-    now.)"""
-    candidates = [
-        (number, src, s) for number, src in enumerate(sources, 1) for s in sentences(src.text) if _quotable(s, codes)
-    ]
+    `query.code_key`s), best first; a better-ranked passage wins ties. A sentence holds the codes its document's
+    name and heading hold (the machine a manual is about), but only its own words and codes make it relevant. A
+    sentence in another language than the question's shares none of its words: with `across`, its word share is
+    replaced by its cosine with the question, scaled among those sentences from 0 (the least like it) to
+    ACROSS_WEIGHT (the most); without, only its codes and figures can lift it. (The cosine once ranked a
+    manual's title first; headings and titles are no evidence now.)"""
+    candidates = _candidates(sources, codes)
     if not candidates:
         return []
-    held = [set(words(sentence)) for *_, sentence in candidates]
-    weight = _rarity(set(question_words), held)
+    held = [set(words(c.text)) for c in candidates]
+    weight = _rarity(_beside_codes(question_words, _lettered(codes)), held)
     total = sum(weight.values())
     share = [sum(weight[w] for w in weight.keys() & h) / total if total else 0.0 for h in held]
-    meaning = _meaning([sentence for *_, sentence in candidates], share, across)
+    meaning = _meaning(candidates, share, across, _lettered(codes))
     scored = []
-    for i, (number, src, sentence) in enumerate(candidates):
+    for i, c in enumerate(candidates):
         coverage = meaning.get(i, share[i])
-        code_share = len(codes & codes_in(sentence)) / len(codes) if codes else 0.0
-        figure = QUANTITY_BONUS if wants_quantity and _DIGIT.search(CODE.sub(" ", sentence)) else 0.0
-        score = coverage + CODE_WEIGHT * code_share + figure - RANK_COST * (number - 1)
-        scored.append((score, coverage + code_share > 0, -number, Evidence(sentence, number, src, score)))
+        code_share = len(codes & (c.codes | c.subject)) / len(codes) if codes else 0.0
+        figure = QUANTITY_BONUS if wants_quantity and _DIGIT.search(CODE.sub(" ", c.text)) else 0.0
+        score = coverage + CODE_WEIGHT * code_share + figure - RANK_COST * (c.number - 1)
+        relevant = coverage > 0 or bool(codes & c.codes)
+        scored.append((score, relevant, -c.number, Evidence(c.text, c.number, c.source, score)))
     scored.sort(key=lambda t: (t[1], t[0], t[2]), reverse=True)
     matching = [e for _, relevant, _, e in scored if relevant]
     return (matching or [scored[0][3]])[:n]
 
 
-def _meaning(candidates: list[str], share: list[float], across: Across | None) -> dict[int, float]:
+def _beside_codes(question_words: Sequence[str], asked: frozenset[str]) -> set[str]:
+    """The question's words but the pieces of its codes ("zk", "200" of ZK-200): the code is scored whole, held
+    by the sentence or by its document, and its pieces, rare among sentences, would rank one repeating the
+    machine's name above the one stating the asked attribute."""
+    return {w for w in question_words if not any(w.upper() in code for code in asked)}
+
+
+def _candidates(sources: list[Source], codes: frozenset[str]) -> list[_Candidate]:
+    out = []
+    for number, src in enumerate(sources, 1):
+        subject = frozenset(codes_in(src.subject))
+        title = _first_line(src.text)
+        for sentence in sentences(src.text):
+            candidate = _Candidate(number, src, sentence, frozenset(codes_in(sentence)), subject)
+            if sentence != title and _quotable(candidate, codes):
+                out.append(candidate)
+    return out
+
+
+def _meaning(
+    candidates: list[_Candidate], share: list[float], across: Across | None, asked: frozenset[str]
+) -> dict[int, float]:
     """The sentences in another language than the question's (by index), each scored by its cosine with the
     question, scaled among them to 0..ACROSS_WEIGHT; at most MAX_ACROSS of them, the best-ranked passages'
-    first. Only when no sentence in the question's language holds OWN_SHARE of its words (`share`): where one
-    does, the words decide, as the cosine of an unrelated sentence in another language says little."""
+    first. Only when no sentence in the question's language about what it names (`_Candidate.on_subject`)
+    holds OWN_SHARE of its words (`share`): where one does, the words decide, as the cosine of an unrelated
+    sentence in another language says little; a Chinese sentence on the CK6140's 主轴 does not answer
+    "ZK-200 主轴的最高转速" and leaves the English manual's sentences to their meaning."""
     if across is None:
         return {}
-    language = [_language(s) for s in candidates]
-    if any(x >= OWN_SHARE for x, lang in zip(share, language, strict=True) if lang == across.language):
+    language = [_language(c.text) for c in candidates]
+    own = zip(share, language, candidates, strict=True)
+    if any(x >= OWN_SHARE for x, lang, c in own if lang == across.language and c.on_subject(asked)):
         return {}
     other = [i for i, lang in enumerate(language) if lang not in (None, across.language)][:MAX_ACROSS]
     if not other:
         return {}
-    cosines = [float(c) for c in across.similarity([candidates[i] for i in other])]  # numpy floats are no JSON
+    cosines = across.similarity([candidates[i].text for i in other])
     low, high = min(cosines), max(cosines)
     scale = lambda c: (c - low) / (high - low) if high > low else 1.0  # noqa: E731
     return {i: ACROSS_WEIGHT * scale(c) for i, c in zip(other, cosines, strict=True)}
@@ -186,19 +233,38 @@ def _rarity(terms: set[str], held: list[set[str]]) -> dict[str, float]:
     return {w: math.log((len(held) + 1) / (sum(w in h for h in held) + 0.5)) for w in terms}
 
 
-def _quotable(sentence: str, codes: frozenset[str]) -> bool:
+def _quotable(candidate: _Candidate, codes: frozenset[str]) -> bool:
     """Not a heading ("Impeller" shares the question's words and says nothing; a bulleted item is no heading),
-    and not a look-alike: a sentence naming AL-210 and not AL-105 answers nothing about AL-105, however many of
-    the question's words it shares."""
-    if _heading_like(sentence) and not _BULLET.match(sentence):
+    and not about another thing than the question names: a sentence naming AL-210 and not AL-105 answers nothing
+    about AL-105, however many of the question's words it shares; nor does one naming alarm E21 of another
+    machine's manual, when the question names AL-105 on the CK6140."""
+    if _heading_like(candidate.text) and not _BULLET.match(candidate.text):
         return False
-    return not codes or not _look_alike(codes_in(sentence), codes)
+    asked = _lettered(codes)
+    if not asked:
+        return True
+    named = _lettered(candidate.codes)
+    elsewhere = bool(named) and not candidate.on_subject(asked)
+    return not elsewhere and not _look_alike(named, asked)
 
 
-def _look_alike(named: set[str], asked: frozenset[str]) -> bool:
+def _look_alike(named: frozenset[str], asked: frozenset[str]) -> bool:
     """A code of the same family (the same letters: AL-210 for AL-105, E34 for E21) without the asked one."""
     families = {m.group() for c in asked if (m := _LETTERS.match(c))}
     return not named & asked and any((m := _LETTERS.match(c)) and m.group() in families for c in named)
+
+
+def _lettered(codes: frozenset[str]) -> frozenset[str]:
+    """The codes proper (AL-105, ZK-200), not bare figures: a figure in a sentence does not make it about
+    another thing."""
+    return frozenset(c for c in codes if any(ch.isalpha() for ch in c))
+
+
+def _first_line(text: str) -> str:
+    """A passage's first line, when it is a title ("ZK-200 Spindle Unit - Operator Manual": no end punctuation,
+    no figure but a code's): it names the document, and states nothing."""
+    line = " ".join(text.lstrip().split("\n", 1)[0].split())
+    return "" if _TITLE_STOP.search(line) or _DIGIT.search(CODE.sub(" ", line)) else line
 
 
 def lead_of(evidence: list[Evidence]) -> list[Evidence]:

@@ -17,7 +17,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from functools import cached_property
-from pathlib import Path
 
 import numpy as np
 
@@ -33,13 +32,14 @@ from app.engine.retrieval import Found, Retriever
 from app.engine.verified.serve import VerifiedFirst
 from app.engine.verify import verify
 from core.documents import Source
+from core.embeddings import Embedder, make_embedder
 from core.kb import KnowledgeBase
 from core.kb.feedback import FeedbackStore
 from core.lang import detect_language
-from core.settings import Settings
+from core.settings import EmbeddingSettings, Settings
 from core.tokens import query_words
 
-ANSWER_FORMAT = 2  # in the cache's fingerprint: answers cached by an older pipeline are not served
+ANSWER_FORMAT = 3  # in the cache's fingerprint: answers cached by an older pipeline are not served
 
 
 def stands_alone(found: Found) -> bool:
@@ -88,11 +88,15 @@ class AnswerService:
 
     def _across(self, found: Found) -> Across:
         """Sentences in another language than the question (a Chinese question on an English manual) are scored
-        by their meaning: the question's vector against each sentence embedded as a passage (e5 embeds the two
-        differently). Measured on bench.crosslang: the lead holds the answer for 30 % of cross-language questions
-        instead of 25 %, the same-language controls unchanged."""
-        vector = found.query.vector
-        return Across(found.query.language, lambda texts: self.kb.embedder.embed_documents(texts) @ vector)
+        by their meaning with `answer.across_meaning`'s model. Measured on bench.crosslang (docs/benchmarks.md)."""
+        return Across(found.query.language, found.query.text, self._across_embedder)
+
+    @cached_property
+    def _across_embedder(self) -> Embedder:
+        name = self.settings.answer.across_meaning
+        if name == "kb":
+            return self.kb.embedder
+        return make_embedder(EmbeddingSettings(provider=name, threads=self.settings.embedding.threads))
 
     @staticmethod
     def _missing(codes: frozenset[str], found: Found, question: str) -> list[str]:
@@ -102,7 +106,7 @@ class AnswerService:
         named = {c for c in codes if any(ch.isalpha() for ch in c)}
         if not named or not found.sources:
             return []
-        held = set().union(*(codes_in(f"{Path(s.source).stem}\n{s.heading}\n{s.text}") for s in found.sources))
+        held = set().union(*(codes_in(f"{s.subject}\n{s.text}") for s in found.sources))
         spelled = {code_key(m): m for m in CODE.findall(question)}
         return sorted(spelled.get(c, c) for c in named - held)
 

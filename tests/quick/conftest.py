@@ -95,7 +95,11 @@ def fake_models() -> Iterator[FakeLLM]:
     from app.engine.llm import BACKENDS
 
     llm = FakeLLM()
-    with PROVIDERS.replaced("e5", FAKE_PROVIDER), BACKENDS.replaced("llama-cpp", lambda settings, models: llm):
+    with (
+        PROVIDERS.replaced("e5", FAKE_PROVIDER),
+        PROVIDERS.replaced("use", FAKE_PROVIDER),  # answer.across_meaning's model
+        BACKENDS.replaced("llama-cpp", lambda settings, models: llm),
+    ):
         yield llm
 
 

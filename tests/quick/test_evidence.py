@@ -1,5 +1,9 @@
 """Evidence sentences and the lead answer (lexical, so these run without a model)."""
 
+from collections.abc import Callable
+
+import numpy as np
+
 from app.engine.evidence import Across, focus, lead_of, pick_evidence, sentences
 from app.engine.query import asks_quantity, codes_in
 from core.documents import Source
@@ -35,29 +39,45 @@ def test_evidence_is_the_sentence_holding_the_question_words_with_its_citation()
     }
 
 
+class Meaning:
+    """A FAKE embedder whose cosine between the question and a text is `score(text)`: the quick tier has no model.
+    It records the texts it was given."""
+
+    name = "fake:meaning"
+    dim = 1
+
+    def __init__(self, score: Callable[[str], float]) -> None:
+        self.score = score
+        self.asked: list[list[str]] = []
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        self.asked.append(texts)
+        return np.array([[self.score(t)] for t in texts], dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        self.asked.append([text])
+        return np.ones(1, dtype=np.float32)
+
+
 def test_sentences_in_another_language_are_chosen_by_their_meaning():
     """A Chinese question on an English passage shares none of its words: the similarity decides, and only for
     those sentences (the Chinese sentence holding the question's words keeps its place)."""
-    asked: list[list[str]] = []
-
-    def similarity(texts: list[str]) -> list[float]:
-        asked.append(texts)
-        return [0.9 if "Grease" in t else 0.5 for t in texts]
-
+    meaning = Meaning(lambda t: 0.9 if "Grease" in t else 0.5)
+    asked = meaning.asked
     question = query_words("轴承多久加一次润滑脂？")
-    across = Across("zh", similarity)
+    across = Across("zh", "轴承多久加一次润滑脂？", meaning)
     (best, *_) = pick_evidence(question, PASSAGES[1:], 1, across=across)
-    assert best.text == "Grease the bearings every 500 h." and asked == [sentences(PASSAGES[1].text)]
+    assert best.text == "Grease the bearings every 500 h." and asked[0] == sentences(PASSAGES[1].text)
     assert pick_evidence(question, PASSAGES[1:], 1)[0].text == "The spindle is rated at 45 N·m."  # without: first
     (best, *_) = pick_evidence(query_words("主轴箱润滑油多久更换？"), PASSAGES, 1, across=across)
     assert best.text == "每运行 2000 小时更换一次主轴箱润滑油。"
-    chinese_first = Across("en", lambda texts: [0.9 if "润滑油" in t else 0.1 for t in texts])
+    chinese_first = Across("en", "", Meaning(lambda t: 0.9 if "润滑油" in t else 0.1))
     (best, *_) = pick_evidence(query_words("When do I grease the bearings?"), PASSAGES, 1, across=chinese_first)
     assert best.text == "Grease the bearings every 500 h."  # its own words outweigh a foreign sentence's cosine
     scores = [Source("table.pdf", 1, "试验班 632 632。574.18。", 0.8)]
     calls = len(asked)
     (best, *_) = pick_evidence(
-        query_words("理科试验班的录取最低分数线是多少？"), scores, 1, across=Across("zh", similarity)
+        query_words("理科试验班的录取最低分数线是多少？"), scores, 1, across=Across("zh", "", meaning)
     )
     assert best.text == "试验班 632 632。" and len(asked) == calls  # figures alone are in no language
 
@@ -153,3 +173,54 @@ def test_a_look_alike_code_and_a_heading_are_not_quoted_but_a_bulleted_step_is()
     assert quoted == ["报警 AL-105 表示主轴过载。"]  # not AL-210's line, not the heading "故障处理"
     steps = [e.text for e in pick_evidence(query_words("切屑怎么处理？"), passage, 3)]
     assert "- 清理切屑" in steps and "故障处理" not in steps
+
+
+ZK200 = [
+    Source(
+        "docs/ZK-200_spindle_manual.pdf",
+        1,
+        "ZK-200 Spindle Unit - Operator Manual\n1. Overview\nThe ZK-200 is a belt-driven milling spindle for vertical"
+        " machining centres. Maximum speed: 12,000\nrpm. Rated power: 7.5 kW (S1 duty).",
+        0.8,
+        heading="1. Overview",
+    ),
+    Source("docs/ZK-200_spindle_manual.pdf", 2, "The maximum torque of the ZK-200 spindle is 45 N·m.", 0.7),
+    Source("docs/CK6140数控车床保养规程.pdf", 2, "主轴箱润滑油每 2000 小时更换一次，主轴转速不得超过额定值。", 0.6),
+]
+
+
+def _lead(question: str, sources: list[Source], across: Across | None = None) -> list[str]:
+    found = pick_evidence(
+        query_words(question), sources, 3, frozenset(codes_in(question)), asks_quantity(question), across
+    )
+    return [e.text for e in found]
+
+
+def test_a_sentence_holds_the_machine_its_document_is_named_for():
+    """"Maximum speed: 12,000 rpm." does not repeat "ZK-200"; its document's name does. Before, the torque
+    sentence led (it names the ZK-200 and "maximum"), and the manual's title line was quoted second."""
+    lead = _lead("What is the maximum speed of the ZK-200 spindle?", ZK200)
+    assert lead[0] == "Maximum speed: 12,000 rpm."
+    assert "ZK-200 Spindle Unit - Operator Manual" not in lead  # a title states nothing
+
+
+def test_a_sentence_about_another_machine_or_alarm_family_is_not_quoted():
+    alarms = [
+        Source("CK6140数控车床保养规程.pdf", 3, "报警 AL-105 表示主轴过载：应降低切削用量。", 0.8),
+        Source("ZK-200_spindle_manual.pdf", 3, "Alarm E21 (spindle overheating) is raised above 70 °C.", 0.7),
+    ]
+    assert _lead("What does alarm AL-105 mean on the CK6140 lathe?", alarms) == [alarms[0].text]
+    # without a code in the question, the other alarm may be quoted: it shares "alarm"
+    assert alarms[1].text in _lead("What does the overheating alarm mean?", alarms)
+
+
+def test_across_languages_the_sentence_on_the_named_machine_is_scored_by_meaning_without_codes():
+    """The CK6140's Chinese sentence holds 主轴 and 转速 but speaks of another machine: it does not stop the
+    ZK-200 manual's English sentences from being scored by meaning, and the codes are left out of what is
+    compared (the code is scored on its own)."""
+    meaning = Meaning(lambda t: 0.9 if "speed" in t else 0.3)
+    question = "ZK-200 主轴的最高转速是多少？"
+    lead = _lead(question, ZK200, Across("zh", question, meaning))
+    assert lead[0] == "Maximum speed: 12,000 rpm."
+    compared = [t for texts in meaning.asked for t in texts]
+    assert compared and not any(codes_in(t) & {"ZK200"} for t in compared)
