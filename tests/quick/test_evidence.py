@@ -197,7 +197,7 @@ def _lead(question: str, sources: list[Source], across: Across | None = None) ->
 
 
 def test_a_sentence_holds_the_machine_its_document_is_named_for():
-    """"Maximum speed: 12,000 rpm." does not repeat "ZK-200"; its document's name does. Before, the torque
+    """ "Maximum speed: 12,000 rpm." does not repeat "ZK-200"; its document's name does. Before, the torque
     sentence led (it names the ZK-200 and "maximum"), and the manual's title line was quoted second."""
     lead = _lead("What is the maximum speed of the ZK-200 spindle?", ZK200)
     assert lead[0] == "Maximum speed: 12,000 rpm."
