@@ -61,6 +61,15 @@ class LLMSettings(BaseModel):
         return self.temperature if override is None else override
 
 
+class WatchFolder(BaseModel):
+    """A folder the service keeps in step with a knowledge base (`ingest.watch`, ingest/watch.py)."""
+
+    dir: str
+    kb: str = ""  # "" = the configured `kb`
+    poll_s: float = Field(0.0, ge=0)  # > 0: look every poll_s seconds instead of inotify (SMB/NFS shares)
+    tags: list[str] = []
+
+
 class IngestSettings(BaseModel):
     chunk_size: int = Field(400, ge=50)
     chunk_overlap: int = Field(60, ge=0)
@@ -90,6 +99,11 @@ class IngestSettings(BaseModel):
     # share of it is read as a page, main text only; pages larger than html_max_mb are refused before parsing.
     html_min_share: float = Field(0.2, ge=0.0, le=1.0)
     html_max_mb: float = Field(20.0, gt=0)
+    # Watched folders (ingest/watch.py): a pass starts once no change came for watch_debounce_ms, or
+    # watch_max_wait_s after the first change waiting; `serve` watches the folders listed in `watch`.
+    watch: list[WatchFolder] = []
+    watch_debounce_ms: int = Field(2000, ge=0)
+    watch_max_wait_s: float = Field(60.0, gt=0)
 
     def password_for(self, path: Path) -> str | None:
         """The first pattern (file name or glob, matched against the name and the full path) that fits wins."""

@@ -1,4 +1,4 @@
-"""`python -m ingest [add] PATH... | list | delete | reindex | check`: manage what a knowledge base holds.
+"""`python -m ingest [add] PATH... | watch DIR... | list | delete | reindex | check`: what a knowledge base holds.
 
 Ingesting shows files, pages, chunks, rate and ETA while it runs, a summary at the end, one
 `FAILED path: reason` line per failed file, and exits 1 if any failed (after ingesting all the others).
@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from collections.abc import Callable
 
 from rich.console import Console
@@ -24,6 +26,7 @@ from core.kb import KnowledgeBase, open_kb
 from ingest.names import json_safe, terminal_safe
 from ingest.pipeline import discover, ingest_files
 from ingest.report import FileResult, IngestReport, Status
+from ingest.watch import FolderWatch, check_folders
 
 PROG = "python -m ingest"
 
@@ -53,6 +56,13 @@ def command_parser() -> argparse.ArgumentParser:
     delete = sub.add_parser("delete", help="remove documents by path (as listed) or document id")
     delete.add_argument("targets", nargs="+", metavar="PATH|ID")
     sub.add_parser("reindex", help="re-embed every chunk with the configured embedding model")
+    watching = sub.add_parser("watch", help="keep folders in step: apply adds, changes, moves and deletes as they come")
+    watching.add_argument("dirs", nargs="+", metavar="DIR", help="folders to watch (recursively)")
+    watching.add_argument(
+        "--poll", type=float, default=0.0, metavar="SECONDS",
+        help="look for changes every SECONDS instead of being told (network shares: SMB/NFS send no events)",
+    )  # fmt: skip
+    watching.add_argument("--tag", action="append", default=[], help="label the documents (repeatable)")
     sub.add_parser("check", help="verify that the manifest and Chroma agree (exit 1 if not)")
     for name, p in sub.choices.items():
         if name != "add":
@@ -150,6 +160,30 @@ def run_reindex(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     return 0
 
 
+def run_watch(kb: KnowledgeBase, args: argparse.Namespace) -> int:
+    """Until SIGINT or SIGTERM, which stop it after the file being stored; a second one stops it at once (the
+    next run finishes or undoes what that leaves, as after any kill)."""
+    if problems := check_folders(args.dirs):
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, on_signal)
+    settings = settings_from_args(args)
+    FolderWatch(
+        kb, args.dirs, settings.ingest, settings.embedding.batch_size, poll_s=args.poll, tags=args.tag,
+        excluded=[settings.data_dir], say=lambda line: print(line, flush=True),
+    ).run(stop)  # fmt: skip
+    return 0
+
+
 def run_check(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     problems = kb.check()
     for problem in problems:
@@ -164,6 +198,7 @@ COMMANDS: dict[str, Callable[[KnowledgeBase, argparse.Namespace], int]] = {
     "delete": run_delete,
     "reindex": run_reindex,
     "check": run_check,
+    "watch": run_watch,
 }
 MODEL_FREE = ("list", "reindex")  # list reads the manifest only; reindex exists to change the model
 

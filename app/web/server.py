@@ -8,15 +8,19 @@ switching is a link, and both pages share the answering engine, the conversation
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: nothing leaves 127.0.0.1
 
+import anyio
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.engine.conversations import ConversationStore
+from app.engine.folders import FolderWatches
 from app.engine.sessions import Sessions
 from app.engine.workspace import Workspace
 from app.web.api import Api, api_router
@@ -84,7 +88,15 @@ def create_app(settings: Settings, host: str | None = None) -> FastAPI:
     if report is not None:
         print(f"sample knowledge base: {len(report.by_status(Status.INGESTED))} documents ingested into '{kb.name}'")
     sessions = Sessions(ConversationStore.in_data_dir(settings.data_dir))
-    app = FastAPI(title="Zhiku", docs_url=None, redoc_url=None)
+    watches = FolderWatches(settings, workspace)  # ingest.watch (issue 20, item 5)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        watches.start()
+        yield
+        await anyio.to_thread.run_sync(watches.stop)
+
+    app = FastAPI(title="Zhiku", docs_url=None, redoc_url=None, lifespan=lifespan)
 
     @app.get("/health")
     def health() -> dict[str, str]:

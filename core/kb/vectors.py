@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property, partial
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
@@ -284,6 +285,8 @@ def _delete(collection: Any, ids: list[str]) -> None:
 
 
 def _cite(collection: Any, ids: list[str], source: str) -> None:
+    """The name chunks are cited by (a moved file, a copy whose first name went): metadata only, no embedding."""
     found = collection.get(ids=ids, include=["metadatas"])
     if found["ids"]:
-        collection.update(ids=found["ids"], metadatas=[{**m, "source": source} for m in found["metadatas"]])
+        named = {"source": source, "title": PurePath(source).stem}  # as ingest/parse.py names a new document
+        collection.update(ids=found["ids"], metadatas=[{**m, **named} for m in found["metadatas"]])
