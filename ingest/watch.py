@@ -93,6 +93,9 @@ class FolderWatch:
                     break
         except WatchStopped:
             pass
+        except (OSError, RuntimeError) as exc:  # the watcher itself: inotify's watch limit, a folder unreadable
+            hint = "--poll SECONDS, or poll_s in ingest.watch, needs no events"
+            raise ZhikuError(f"cannot watch {shown}: {exc} ({hint})") from exc
         finally:
             changes.close()
         self.say(f"stopped after {self.passes} passes")

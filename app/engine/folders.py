@@ -10,6 +10,7 @@ from collections import defaultdict
 
 from app.engine.workspace import Workspace
 from core.errors import ZhikuError
+from core.kb.catalog import kb_info
 from core.settings import Settings
 from ingest.watch import FolderWatch, check_folders
 
@@ -36,7 +37,8 @@ class FolderWatches:
             groups[(folder.kb or self.settings.kb, folder.poll_s, tuple(folder.tags))].append(folder.dir)
         for (kb, poll_s, tags), dirs in groups.items():
             try:
-                service = self.workspace.get(kb)
+                info = kb_info(self.settings.dirs, kb)  # the configuration is the admin's: a private one's owner writes
+                service = self.workspace.get(kb, info.owner if info else None)
             except ZhikuError as exc:
                 _say(f"ingest.watch: knowledge base '{kb}' not watched: {exc}")
                 continue
@@ -44,7 +46,7 @@ class FolderWatches:
                 service.kb, dirs, self.settings.ingest, self.settings.embedding.batch_size, poll_s=poll_s, tags=tags,
                 excluded=[self.settings.data_dir], say=_say,
             )  # fmt: skip
-            thread = threading.Thread(target=watch.run, args=(self._stop,), name=f"watch-{kb}", daemon=True)
+            thread = threading.Thread(target=_run, args=(watch, self._stop), name=f"watch-{kb}", daemon=True)
             thread.start()
             self._threads.append(thread)
 
@@ -54,6 +56,13 @@ class FolderWatches:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout_s)
+
+
+def _run(watch: FolderWatch, stop: threading.Event) -> None:
+    try:
+        watch.run(stop)
+    except ZhikuError as exc:  # the folders cannot be watched: said once, the service goes on
+        _say(str(exc))
 
 
 def _say(line: str) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from watchfiles import Change
 
+from core.errors import ZhikuError
 from core.kb import open_kb
 from core.settings import Settings
 from ingest.changes import Batch, Batcher, Root, holds, plan
@@ -218,3 +219,16 @@ def test_a_stop_ends_the_pass_after_the_file_being_stored(settings: Settings, do
         watch._apply(batcher)
     assert len([f for f in watch.kb.files() if f.status == "ingested"]) == 1  # one stored whole, then stopped
     assert watch.kb.check() == []
+
+
+def test_folders_that_cannot_be_watched_say_so_and_how_to_poll(
+    settings: Settings, docs: Path, monkeypatch: pytest.MonkeyPatch
+):
+    def refused(*paths: str, **options: object):
+        raise OSError(28, "OS file watch limit reached")
+        yield  # a generator, as watchfiles.watch
+
+    monkeypatch.setattr("ingest.watch.watch", refused)
+    watch, _ = watch_of(settings, docs, [])
+    with pytest.raises(ZhikuError, match=r"cannot watch .*watch limit reached \(--poll SECONDS"):
+        watch.run(threading.Event())
