@@ -118,6 +118,7 @@ class FolderWatch:
         try:
             report = self._ingest(work)
         except WatchStopped:
+            self.say(f"pass {self.passes} ({what}) stopped; the next start's pass does the rest")
             raise
         except ZhikuError as exc:  # another writer, a full disk: the changes wait, nothing is lost
             self.say(f"pass {self.passes} ({what}) postponed {RETRY_S:g} s: {terminal_safe(str(exc))}")

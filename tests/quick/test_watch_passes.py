@@ -217,6 +217,7 @@ def test_a_stop_ends_the_pass_after_the_file_being_stored(settings: Settings, do
     batcher.rescan_all()
     with pytest.raises(WatchStopped):
         watch._apply(batcher)
+    assert lines[-1] == "pass 1 (every watched folder) stopped; the next start's pass does the rest"
     assert len([f for f in watch.kb.files() if f.status == "ingested"]) == 1  # one stored whole, then stopped
     assert watch.kb.check() == []
 
