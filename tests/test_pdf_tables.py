@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from tests.conftest import json_lines, run_cli
-from tests.quick.test_pdf_tables import torque_pdf
+from tests.quick.test_pdf_table_rows import torque_pdf
 
 
 def test_a_cell_question_finds_its_row_first_with_its_page(tmp_path: Path):
