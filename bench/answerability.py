@@ -28,12 +28,15 @@ from typing import Any
 import jieba.posseg
 
 from app.engine.answer import AskOptions
-from app.engine.query import Filter, codes_in
+from app.engine.evidence import Evidence
+from app.engine.query import CODE, Filter, codes_in
 from app.engine.service import AnswerService
 from bench import eval as ev
 from bench.embeddings import ROOT
 from bench.lead import near_copies
+from core.embeddings import Embedder, make_embedder
 from core.lang import detect_language
+from core.settings import EmbeddingSettings
 from core.tokens import common
 
 Features = dict[str, Any]
@@ -42,7 +45,8 @@ PROPER_TAGS = {"ns", "nr", "nt", "nz", "nrt", "nrfg"}  # jieba's places, people,
 
 def features(service: AnswerService, question: str, where: Filter | None = None) -> Features:
     found = service.retriever.search(question, service.settings.retrieval.top_k, where)
-    refused = not service.retrieve(question, [], AskOptions(use_cache=False, where=where)).relevant
+    retrieved = service.retrieve(question, [], AskOptions(use_cache=False, where=where))
+    refused = not retrieved.relevant
     kb, query = service.kb, found.query
     asked_codes = codes_in(question)
     passages = []
@@ -66,7 +70,22 @@ def features(service: AnswerService, question: str, where: Filter | None = None)
         "codes": sorted(asked_codes),
         "proper": sorted(proper_nouns(question) & set(rarity)),
         "passages": passages,
+        # the lead's best cosine with the question, codes left out, by USE and by the knowledge base's model
+        "meaning": {name: lead_meaning(question, retrieved.lead, e) for name, e in meaning_models(service).items()},
     }
+
+
+def meaning_models(service: AnswerService) -> dict[str, Embedder]:
+    return {"use": make_embedder(EmbeddingSettings(provider="use")), "kb": service.kb.embedder}
+
+
+def lead_meaning(question: str, lead: list[Evidence], embedder: Embedder) -> float:
+    """How close the lead's closest sentence is to the question: an answerable question's lead states what it
+    asks; a question whose answer was removed gets sentences about its subject but not its attribute."""
+    if not lead:
+        return 0.0
+    vectors = embedder.embed_documents([CODE.sub(" ", e.text) for e in lead])
+    return round(float(max(vectors @ embedder.embed_query(CODE.sub(" ", question)))), 4)
 
 
 def proper_nouns(question: str) -> set[str]:
@@ -110,6 +129,10 @@ def rare_held(f: Features, n: int, min_rarity: float) -> bool:
     return need <= held(f, n)
 
 
+def meaning_below(model: str, threshold: float) -> Callable[[Features], bool]:
+    return lambda f: f["meaning"][model] < threshold
+
+
 RULES: dict[str, Callable[[Features], bool]] = {  # True: refuse (on top of today's refusals)
     "today (floor, min_coverage 0.4, codes)": lambda f: False,
     "coverage < 0.5": lambda f: coverage(f) < 0.5,
@@ -121,6 +144,11 @@ RULES: dict[str, Callable[[Features], bool]] = {  # True: refuse (on top of toda
     "a name (rarity >= 6) not in top 5": lambda f: not names_held(f, 5, 6.0),
     "a rare word (rarity >= 6) not in top 3": lambda f: not rare_held(f, 3, 6.0),
     "a rare word (rarity >= 7) not in top 3": lambda f: not rare_held(f, 3, 7.0),
+    **{
+        f"lead meaning ({m}) < {t}": meaning_below(m, t)
+        for m, ts in {"use": (0.3, 0.4, 0.5), "kb": (0.8, 0.82, 0.84)}.items()
+        for t in ts
+    },
 }
 
 
