@@ -7,6 +7,9 @@ Each `Client` is its own browser session, which is how two users' histories are 
 
 from __future__ import annotations
 
+import base64
+import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -128,8 +131,10 @@ def test_a_source_opens_as_its_rendered_pdf_page_with_the_passage(page_url: str)
     _, _, _, picks = client.predict("What must the impeller clearance be?", api_name="/chat")
     labels = [label for label, _ in picks["choices"]]
     first_pdf = next(i for i, label in enumerate(labels, 1) if "pump_manual.pdf · p.2" in label)
-    image, passage = client.predict(first_pdf, api_name="/source")
-    with Image.open(image) as page:
+    viewer, passage = client.predict(first_pdf, api_name="/source")
+    data = re.search(r'src="data:image/jpeg;base64,([^"]+)"', viewer)
+    assert data is not None, viewer[:300]
+    with Image.open(io.BytesIO(base64.b64decode(data[1]))) as page:
         assert page.width == 900 and page.height > page.width  # a portrait A4 page, rendered
     assert "0.3 mm" in passage and "pump_manual.pdf · p.2" in passage
 
@@ -144,7 +149,8 @@ def test_settings_reach_the_answer(page_url: str):
     )
     assert len(picks["choices"]) == 2  # top-k 2
     reply = last_reply(chat)
-    assert "quoted from the documents" in reply  # evidence only (the page's English mark)
+    assert "❝ 答案引自文档原文" in reply or "❝ 仅引用文档原文" in reply  # quoted: in the answer's language (issue 21)
+    assert "quoted from the documents" not in reply  # not the page's
     assert "文档原文：" in reply  # the quoted answer written in the chosen language (prompts/quoted.zh)
 
 

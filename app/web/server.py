@@ -29,7 +29,7 @@ from app.web.doors import Doors, check_exposure
 from app.web.errors import ErrorShape, install_error_handlers
 from app.web.keys import KeySignIn, key_guard
 from app.web.openai_api import openai_router
-from app.web.page import build_page
+from app.web.page import PAGE_CSS, PAGE_HEAD, build_page
 from app.web.page.labels import LABELS
 from app.web.throttle import Throttle
 from app.web.verified_api import VerifiedApi, verified_router
@@ -114,7 +114,10 @@ def create_app(settings: Settings, host: str | None = None) -> FastAPI:
         message = LABELS[lang]["key_sign_in"] if isinstance(auth, KeySignIn) else None
         # No Gradio max_file_size: it would refuse the whole upload for one file over ingest.max_file_mb, where the
         # pipeline fails that file alone and ingests the others; limits.upload_mb bounds the request (doors.py).
-        gr.mount_gradio_app(app, blocks, path=paths[lang], footer_links=[], auth=auth, auth_message=message)
+        gr.mount_gradio_app(
+            app, blocks, path=paths[lang], footer_links=[], auth=auth, auth_message=message,
+            head=PAGE_HEAD, css=PAGE_CSS,
+        )  # fmt: skip
     install_middleware(app, settings, throttle, [path.rstrip("/") for path in paths.values()], host)
     return app
 

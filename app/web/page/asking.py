@@ -82,7 +82,8 @@ class Asking:
                     else:
                         done: Answer = event.data
                         detail = done.to_json()
-                        chat[-1]["content"] = finished_markdown(done, labels, show_draft)
+                        turn = len(sessions.store.entries(conversation_id, owner)) - 1  # stored just now
+                        chat[-1]["content"] = finished_markdown(done, show_draft, turn)
                         listed = self.conversations.listing(owner, conversation_id, kb)
                         yield chat, conversation_id, owner, "", listed, self.sources.choices(detail), detail
                         return

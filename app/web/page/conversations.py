@@ -48,15 +48,16 @@ class Conversations:
         owner = self.ctx.who(owner, request)
         chat: ChatHistory = []
         last: dict[str, Any] | None = None
-        for entry in self.store.entries(conversation_id, owner):
-            chat += [{"role": "user", "content": entry.question}, {"role": "assistant", "content": self._shown(entry)}]
+        for turn, entry in enumerate(self.store.entries(conversation_id, owner)):
+            shown = self._shown(entry, turn)
+            chat += [{"role": "user", "content": entry.question}, {"role": "assistant", "content": shown}]
             last = entry.detail or None
         return chat, conversation_id, self.sources.choices(last), last
 
-    def _shown(self, entry: Entry) -> str:
+    def _shown(self, entry: Entry, turn: int) -> str:
         if not entry.detail:
             return html.escape(entry.answer)
-        return finished_markdown(Answer.from_json(entry.detail), self.ctx.labels, self.ctx.settings.answer.show_draft)
+        return finished_markdown(Answer.from_json(entry.detail), self.ctx.settings.answer.show_draft, turn)
 
     def new(
         self, owner: str, kb: str, request: gr.Request | None = None

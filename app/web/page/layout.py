@@ -21,6 +21,8 @@ from app.web.page.kbs import KnowledgeBases
 from app.web.page.sources import Sources
 from core.settings import LimitSettings, Settings
 
+SHOW_VIEWER = "() => window.zhikuShowViewer && window.zhikuShowViewer()"
+
 
 class Handlers:
     """One object per panel, over one context."""
@@ -98,19 +100,21 @@ def _side_column(ui: SimpleNamespace, ctx: PageContext) -> None:
 
 def _chat_column(ui: SimpleNamespace, labels: dict[str, str], limits: LimitSettings) -> None:
     with gr.Column(scale=3):
-        ui.chatbot = gr.Chatbot(height=520, elem_id="chat", label=labels["title"])
+        # Autoscroll off: the page's script shows each new answer from its start (script.py).
+        ui.chatbot = gr.Chatbot(height=520, elem_id="chat", label=labels["title"], autoscroll=False)
         with gr.Row():
             ui.box = gr.Textbox(
                 placeholder=labels["placeholder"], show_label=False, scale=5, elem_id="question",
                 max_length=limits.question_chars,  # the browser stops there; asking.py checks it again
             )  # fmt: skip
             ui.send = gr.Button(labels["send"], variant="primary", scale=1, elem_id="send")
+        # What a click on [n] in an answer sends (script.py): rendered, so the script can reach them, never seen.
+        ui.cite_key = gr.Textbox(elem_id="cite-key", elem_classes=["zhiku-hidden"], show_label=False)
+        ui.cite_open = gr.Button("cite", elem_id="cite-open", elem_classes=["zhiku-hidden"])
         ui.source_pick = gr.Dropdown(label=labels["open_source"], choices=[], elem_id="source-pick")
-        with gr.Row():
-            ui.page_image = gr.Image(
-                label=labels["page"], type="pil", interactive=False, elem_id="page-image", height=520
-            )
-            ui.passage = gr.HTML(elem_id="passage")
+        # The cited page at the column's full width (readable without full screen), the passage under it.
+        ui.page_image = gr.HTML(elem_id="page-image")
+        ui.passage = gr.HTML(elem_id="passage")
 
 
 def _documents_column(ui: SimpleNamespace, labels: dict[str, str]) -> None:
@@ -157,7 +161,10 @@ def _wire(ui: SimpleNamespace, h: Handlers, page: gr.Blocks) -> None:
     )
     ui.export.click(h.conversations.export, [ui.conversation, ui.owner], [ui.export], api_name="export")
     picked = [ui.source_pick, ui.last_answer, ui.kb]
-    ui.source_pick.input(h.sources.show, picked, [ui.page_image, ui.passage], api_name="source")
+    viewer = [ui.page_image, ui.passage]
+    ui.source_pick.input(h.sources.show, picked, viewer, api_name="source").then(js=SHOW_VIEWER)
+    cited = [ui.cite_key, ui.conversation, ui.owner, ui.kb]
+    ui.cite_open.click(h.sources.cite, cited, viewer, api_name="cite").then(js=SHOW_VIEWER)
     documents_out = [ui.upload_status, *listed_docs]
     ui.files.upload(h.documents.upload, [ui.files, ui.kb], documents_out, api_name="upload")
     ui.delete_doc.click(h.documents.delete, [ui.doc_pick, ui.kb], documents_out, api_name="delete_doc")

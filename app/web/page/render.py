@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import html
+import re
 
 from app.engine.answer import Answer
 from app.engine.evidence import Evidence
+from app.web.page.labels import LABELS
 from core.documents import Source
+from core.lang import detect_language
+
+CITATION = re.compile(r"\[(\d{1,3})\]")
+CITE_LINK = "#zhiku-cite-"  # + "<turn>-<n>": the page's script (page/script.py) opens that citation's page
 
 
 def source_block(sources: list[Source], labels: dict[str, str]) -> str:
@@ -58,12 +64,38 @@ def timing_line(timings: dict[str, float], labels: dict[str, str]) -> str:
     return " · ".join(parts)
 
 
-def finished_markdown(done: Answer, labels: dict[str, str], show_draft: bool = False) -> str:
+def answer_language(done: Answer) -> str:
+    """The language the answer speaks: its own words once the quotes are taken out (an English question answered
+    with a Chinese quote is introduced in English), else the question's."""
+    own = done.answer
+    for e in done.evidence:
+        own = own.replace(e.text, "")
+    own = CITATION.sub("", own)
+    return detect_language(own if re.search(r"\w", own) else done.question)
+
+
+def cite_links(markdown: str, turn: int | None, count: int) -> str:
+    """Every [n] of the answer's text as a link to its cited page, when the answer is stored (`turn`: its place
+    among the conversation's stored turns) and n is one of its sources."""
+    if turn is None:
+        return markdown
+    return CITATION.sub(
+        lambda m: f'<a href="{CITE_LINK}{turn}-{m[1]}" class="zhiku-cite">[{m[1]}]</a>'
+        if 1 <= int(m[1]) <= count else m[0],
+        markdown,
+    )  # fmt: skip
+
+
+def finished_markdown(done: Answer, show_draft: bool = False, turn: int | None = None) -> str:
     """A finished answer carries everything its message shows: the answer (the quoted lead first, then the model's
-    checked sentences), its state, the other evidence, the sources, what was searched, timings."""
+    checked sentences), its state, the other evidence, the sources, what was searched, timings. Its labels are
+    in the answer's language, whatever the page's; its citations open their page once it is stored (`turn`)."""
+    labels = LABELS[answer_language(done)]
     state = [labels[done.grounded]] + ([labels["cached"]] if done.cached else [])
-    body = html.escape(done.answer) + f"\n\n<sub>{html.escape(' · '.join(state))}</sub>"
-    body += evidence_block(done.evidence, done.lead, labels) + (draft_block(done, labels) if show_draft else "")
+    body = cite_links(html.escape(done.answer), turn, len(done.sources))
+    body += f"\n\n<sub>{html.escape(' · '.join(state))}</sub>"
+    body += cite_links(evidence_block(done.evidence, done.lead, labels), turn, len(done.sources))
+    body += draft_block(done, labels) if show_draft else ""
     return body + source_block(done.sources, labels) + footer(done.query, labels, done.timings)
 
 

@@ -4,7 +4,10 @@ escaped, so a document can never run code in the page."""
 
 from __future__ import annotations
 
+import base64
 import html
+import io
+import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +17,7 @@ import gradio as gr
 
 from app.engine.answer import Answer
 from app.engine.evidence import Evidence
+from app.engine.pagemarks import MarkedPage, find_spans, render_marked
 from app.web.page.context import PageContext
 from core.documents import Source
 from core.settings import IngestSettings
@@ -21,7 +25,7 @@ from ingest.uploads import upload_folder
 
 
 class Sources:
-    """The last answer's sources, to open one beside the chat: its page image and its passage."""
+    """A cited page in the viewer: from a [n] link in any answer (`cite`), or from the last answer's list (`show`)."""
 
     def __init__(self, ctx: PageContext) -> None:
         self.ctx = ctx
@@ -31,25 +35,41 @@ class Sources:
         choices = [(f"[{i}] {s.label()}", i) for i, s in enumerate(answer.sources, 1)] if answer else []
         return gr.Dropdown(choices=choices, value=None)
 
+    def cite(
+        self, key: str, conversation_id: str, owner: str, kb: str, request: gr.Request | None = None
+    ) -> tuple[str, str]:
+        """A click on [n] in a stored answer (`key`: "<turn>-<n>[@nonce]"): the turn is read from this owner's
+        conversation, so a key cannot open another owner's answer."""
+        match = re.fullmatch(r"(\d+)-(\d+)(?:@.*)?", key or "")
+        if not match or not conversation_id:
+            return "", ""
+        entries = self.ctx.sessions.store.entries(conversation_id, self.ctx.who(owner, request))
+        turn = int(match[1])
+        if turn >= len(entries) or not entries[turn].detail:
+            return "", ""
+        return self.show(int(match[2]), entries[turn].detail, kb, request)
+
     def show(
         self, citation: int | None, detail: dict[str, Any] | None, kb: str, request: gr.Request | None = None
-    ) -> tuple[Any, str]:
-        """The page image (PDFs, when the file is still there) and the passage with its evidence marked."""
+    ) -> tuple[str, str]:
+        """The viewer (the page image with the evidence marked on it, for a PDF still on disk) and the passage
+        with its evidence marked."""
         if not citation or not detail:
-            return None, ""
+            return "", ""
         answer = Answer.from_json(detail)
         if not 1 <= citation <= len(answer.sources):
-            return None, ""
+            return "", ""
         src = answer.sources[citation - 1]
+        quoted = [e.text for e in answer.evidence if e.citation == citation and e.text.strip()]
         text = passage_html(src, answer.evidence, citation)
         settings = self.ctx.settings
         path = locate(src.source, [upload_folder(settings.dirs, self.ctx.kb(kb, request).name)])
-        image = None
+        marked = None
         if path is not None and src.page and path.suffix.lower() == ".pdf":
-            image = render_pdf_page(path, src.page, settings.server.page_image_width, settings.ingest)
-        if image is None:
-            text = f"<p><i>{html.escape(self.ctx.labels['no_page_image'])}</i></p>" + text
-        return image, text
+            marked = render_pdf_page(path, src.page, quoted, settings.server.page_image_width, settings.ingest)
+        if marked is None:
+            return "", f"<p><i>{html.escape(self.ctx.labels['no_page_image'])}</i></p>" + text
+        return viewer_html(marked, f"[{citation}] {src.label()}", self.ctx.labels), text
 
 
 def locate(source: str, roots: Sequence[Path]) -> Path | None:
@@ -59,22 +79,41 @@ def locate(source: str, roots: Sequence[Path]) -> Path | None:
     return next((p for p in candidates if p.is_file()), None)
 
 
-def render_pdf_page(path: Path, page: int, width_px: int, ingest: IngestSettings) -> Any:
-    """A PIL image of one page (1-based), `width_px` wide; None when the file is no PDF pdfium can open."""
+def render_pdf_page(
+    path: Path, page: int, sentences: Sequence[str], width_px: int, ingest: IngestSettings
+) -> MarkedPage | None:
+    """One page (1-based), `width_px` wide, the sentences marked on it; None when the file is no PDF pdfium can
+    open or has no such page."""
     document = _open(path, ingest)
     if document is None:
         return None
     try:
-        if not 1 <= page <= len(document):
-            return None
-        pdf_page = document[page - 1]
-        try:
-            width, _ = pdf_page.get_size()
-            return pdf_page.render(scale=width_px / max(width, 1.0)).to_pil()
-        finally:
-            pdf_page.close()
+        return render_marked(document, page, sentences, width_px)
     finally:
         document.close()
+
+
+def viewer_html(marked: MarkedPage, title: str, labels: dict[str, str]) -> str:
+    """The page image inline (a JPEG data URL: no file left behind to serve), fit to the column's width, with
+    zoom and full-screen buttons the page's script handles, and the marks' pixel boxes for it to scroll to."""
+    buffer = io.BytesIO()
+    marked.image.save(buffer, format="JPEG", quality=85)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    marks = html.escape(json.dumps(marked.boxes))
+    note = labels["marked_lines"].format(count=len(marked.boxes)) if marked.boxes else labels["no_marks"]
+    buttons = "".join(
+        f'<button type="button" class="zhiku-view-btn" data-act="{act}" title="{html.escape(labels[key])}" '
+        f'aria-label="{html.escape(labels[key])}">{face}</button>'
+        for act, key, face in (("out", "zoom_out", "−"), ("fit", "zoom_fit", "↔"), ("in", "zoom_in", "+"),
+                               ("full", "fullscreen", "⛶"))
+    )  # fmt: skip
+    return (
+        f'<div class="zhiku-viewer"><div class="zhiku-view-bar"><b>{html.escape(title)}</b> '
+        f"<span>{html.escape(note)}</span> {buttons}</div>"
+        f'<div class="zhiku-view-scroll"><img class="zhiku-page" src="data:image/jpeg;base64,{data}" '
+        f'alt="{html.escape(title)}" data-marks="{marks}" data-width="{marked.image.width}" '
+        f'width="{marked.image.width}" height="{marked.image.height}"></div></div>'
+    )
 
 
 def _open(path: Path, ingest: IngestSettings) -> Any:
@@ -90,13 +129,20 @@ def _open(path: Path, ingest: IngestSettings) -> Any:
 
 
 def passage_html(src: Source, evidence: Sequence[Evidence], citation: int) -> str:
-    """The passage, escaped, with the sentences quoted as evidence for this citation marked, also where a quoted
-    sentence wraps across the passage's lines (quotes are whitespace-normalised)."""
-    text = html.escape(src.text)
+    """The passage, escaped, with the sentences quoted as evidence for this citation marked wherever they are,
+    whitespace ignored (a quote joins what a line wrap split, in Chinese without a space), and scrolled to by the
+    page's script."""
+    marked: set[int] = set()
     for e in evidence:
         if e.citation == citation and e.text.strip():
-            quoted = r"\s+".join(re.escape(html.escape(word)) for word in e.text.split())
-            text = re.sub(quoted, lambda m: f"<mark>{m.group()}</mark>", text)
+            marked.update(i for span in find_spans(list(src.text), e.text) for i in range(span[0], span[-1] + 1))
+    parts, inside = [], False
+    for i, ch in enumerate(src.text):
+        if (i in marked) != inside:
+            parts.append("</mark>" if inside else "<mark>")
+            inside = not inside
+        parts.append("<br>" if ch == "\n" else html.escape(ch))
+    text = "".join(parts) + ("</mark>" if inside else "")
     heading = f"<b>{html.escape(src.heading)}</b><br>" if src.heading else ""
     label = html.escape(f"[{citation}] {src.label()} · {src.score:.2f}")
-    return f"<div class='zhiku-passage'><p><b>{label}</b></p>{heading}{text.replace(chr(10), '<br>')}</div>"
+    return f"<div class='zhiku-passage'><p><b>{label}</b></p>{heading}{text}</div>"

@@ -1,0 +1,107 @@
+"""The page's own script and styles, given to `mount_gradio_app` (Gradio 6 takes them there, not in Blocks).
+
+Why a script at all: a click inside a Chatbot message cannot call the server in Gradio 6. The answers' [n] are
+links to "#zhiku-cite-<turn>-<n>"; one listener (capture phase, so the link never navigates) writes the key into
+a hidden textbox and clicks a hidden button, whose handler renders the cited page into the viewer. The same
+listener zooms the viewer and puts it full screen. A second piece keeps a new answer in view from its start:
+Gradio's autoscroll would show the chat box's bottom (evidence, sources, timings), so it is off, and each new
+answer is scrolled to the top of the chat box as it appears.
+"""
+
+from __future__ import annotations
+
+PAGE_HEAD = """
+<script>
+(() => {
+  const zoomOf = new WeakMap();
+  function setZoom(viewer, zoom) {
+    zoom = Math.min(4, Math.max(0.5, zoom));
+    zoomOf.set(viewer, zoom);
+    const img = viewer.querySelector('img.zhiku-page');
+    if (img) img.style.width = (zoom * 100) + '%';
+  }
+  function cite(key) {
+    const box = document.querySelector('#cite-key textarea, #cite-key input');
+    const open = document.querySelector('#cite-open');
+    if (!box || !open) return;
+    box.value = key + '@' + Date.now();  // the same citation twice is still a new value
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+    setTimeout(() => open.click(), 50);
+  }
+  document.addEventListener('click', (ev) => {
+    const link = ev.target.closest && ev.target.closest('a[href^="#zhiku-cite-"]');
+    if (link) {
+      ev.preventDefault(); ev.stopPropagation();
+      cite(link.getAttribute('href').slice('#zhiku-cite-'.length));
+      return;
+    }
+    const btn = ev.target.closest && ev.target.closest('.zhiku-view-btn');
+    if (!btn) return;
+    const viewer = btn.closest('.zhiku-viewer');
+    const zoom = zoomOf.get(viewer) || 1;
+    const act = btn.dataset.act;
+    if (act === 'in') setZoom(viewer, zoom * 1.25);
+    else if (act === 'out') setZoom(viewer, zoom / 1.25);
+    else if (act === 'fit') setZoom(viewer, 1);
+    else if (act === 'full') {
+      if (document.fullscreenElement) document.exitFullscreen();
+      else if (viewer.requestFullscreen) viewer.requestFullscreen();
+    }
+  }, true);
+  // The viewer, once filled: in view, and scrolled inside to the first marked line.
+  window.zhikuShowViewer = () => {
+    const tries = {n: 0};
+    const go = () => {
+      const img = document.querySelector('#page-image img.zhiku-page');
+      const target = document.querySelector('#page-image .zhiku-viewer') || document.querySelector('#passage');
+      if (!target || (img && !img.complete)) { if (tries.n++ < 100) setTimeout(go, 100); return; }
+      target.scrollIntoView({block: 'start'});
+      if (img) {
+        const marks = JSON.parse(img.dataset.marks || '[]');
+        const scroller = img.closest('.zhiku-view-scroll');
+        if (marks.length && scroller) {
+          const ratio = img.clientWidth / Number(img.dataset.width || img.naturalWidth);
+          scroller.scrollTop = Math.max(0, marks[0][1] * ratio - 80);
+        }
+      }
+      const mark = document.querySelector('#passage mark');
+      if (!img && mark) mark.scrollIntoView({block: 'center'});
+    };
+    go();
+  };
+  // A new answer: its start at the top of the chat box, while it streams and once done. It is held there as it
+  // grows (a "…" placeholder cannot be scrolled to the top of the box yet), until the user scrolls.
+  let seen = 0, pinned = -1;
+  const unpin = () => { pinned = -1; };
+  ['wheel', 'touchmove', 'keydown'].forEach((kind) => window.addEventListener(kind, unpin, {passive: true}));
+  const follow = () => {
+    const answers = document.querySelectorAll('#chat [data-testid="bot"]');
+    if (answers.length < seen) seen = answers.length;  // another conversation opened
+    if (answers.length > seen) { seen = answers.length; pinned = answers.length - 1; }
+    const answer = pinned >= 0 ? answers[pinned] : null;
+    if (!answer) return;
+    let scroller = answer.parentElement;
+    while (scroller && scroller.scrollHeight <= scroller.clientHeight + 1) scroller = scroller.parentElement;
+    if (!scroller || scroller === document.documentElement || scroller === document.body) return;
+    const top = answer.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+    if (top > 9) scroller.scrollTop += top - 8;  // only ever down to the answer's start
+  };
+  new MutationObserver(follow).observe(document.documentElement, {subtree: true, childList: true});
+})();
+</script>
+"""
+
+PAGE_CSS = """
+.zhiku-hidden { display: none !important; }
+.zhiku-viewer { background: var(--block-background-fill); }
+.zhiku-view-bar { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; padding: 4px 0; }
+.zhiku-view-bar span { color: var(--body-text-color-subdued); flex: 1; }
+.zhiku-view-btn { min-width: 2.2em; padding: 2px 8px; border: 1px solid var(--border-color-primary);
+  border-radius: 4px; background: var(--button-secondary-background-fill); cursor: pointer; }
+.zhiku-view-scroll { max-height: 85vh; overflow: auto; border: 1px solid var(--border-color-primary); }
+.zhiku-viewer:fullscreen .zhiku-view-scroll { max-height: calc(100vh - 3em); }
+.zhiku-viewer:fullscreen { padding: 8px; overflow: auto; }
+img.zhiku-page { width: 100%; height: auto; max-width: none; display: block; }
+a.zhiku-cite { font-weight: 600; text-decoration: none; cursor: pointer; }
+#passage mark { background: #ffe066; }
+"""
