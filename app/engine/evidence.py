@@ -190,10 +190,10 @@ def _candidates(sources: list[Source], codes: frozenset[str]) -> list[_Candidate
     out = []
     for number, src in enumerate(sources, 1):
         subject = frozenset(codes_in(src.subject))
-        title = _first_line(src.text)
+        titles = {_first_line(src.text), *(" ".join(part.split()) for part in src.heading.split(" > "))}
         for sentence in sentences(src.text):
             candidate = _Candidate(number, src, sentence, frozenset(codes_in(sentence)), subject)
-            if sentence != title and _quotable(candidate, codes):
+            if sentence not in titles and _quotable(candidate, codes):
                 out.append(candidate)
     return out
 
@@ -262,7 +262,8 @@ def _lettered(codes: frozenset[str]) -> frozenset[str]:
 
 def _first_line(text: str) -> str:
     """A passage's first line, when it is a title ("ZK-200 Spindle Unit - Operator Manual": no end punctuation,
-    no figure but a code's): it names the document, and states nothing."""
+    no figure but a code's): it names the document, and states nothing. So does a line that is the passage's
+    heading or one of its parents ("CoolCut 8 water-miscible coolant — datasheet > Monitoring")."""
     line = " ".join(text.lstrip().split("\n", 1)[0].split())
     return "" if _TITLE_STOP.search(line) or _DIGIT.search(CODE.sub(" ", line)) else line
 

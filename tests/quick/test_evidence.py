@@ -202,6 +202,19 @@ def test_a_sentence_holds_the_machine_its_document_is_named_for():
     lead = _lead("What is the maximum speed of the ZK-200 spindle?", ZK200)
     assert lead[0] == "Maximum speed: 12,000 rpm."
     assert "ZK-200 Spindle Unit - Operator Manual" not in lead  # a title states nothing
+    sheet = [
+        Source(
+            "coolant_datasheet.md",
+            None,
+            "CoolCut 8 water-miscible coolant — datasheet\n\nMixing\n"
+            "Use CoolCut 8 at 6 % for machining, 8 % for grinding.",
+            0.8,
+            heading="CoolCut 8 water-miscible coolant — datasheet",
+        )
+    ]
+    assert _lead("CoolCut 8 用于磨削时的浓度是多少？", sheet) == [
+        "Use CoolCut 8 at 6 % for machining, 8 % for grinding."
+    ]  # not the datasheet's heading, which shares "CoolCut 8"
 
 
 def test_a_sentence_about_another_machine_or_alarm_family_is_not_quoted():
