@@ -210,6 +210,7 @@ class VerifiedSettings(BaseModel):
     candidates: int = Field(5, ge=1)
     editors: list[str] = Field(default_factory=list)  # with sign-in on: who may verify; empty = every user
     synonyms: list[list[str]] = Field(default_factory=list)
+    general_frequency: int = Field(3000, ge=0)  # 0: no word may be added on one side only
     max_not_found: int = Field(10_000, ge=1)
     report_size: int = Field(20, ge=1)
 

@@ -31,7 +31,7 @@ def embed_questions(kb: KnowledgeBase, questions: list[str]) -> list[np.ndarray]
 class VerifiedIndex:
     def __init__(self, kb: KnowledgeBase, settings: VerifiedSettings) -> None:
         self.kb, self.settings = kb, settings
-        self.lexicon = Lexicon(settings.synonyms)
+        self.lexicon = Lexicon(settings.synonyms, settings.general_frequency)
         self._lock = threading.Lock()
         self._generation = -1
         self._ids: list[str] = []

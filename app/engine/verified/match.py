@@ -21,10 +21,12 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import jieba
+
 from app.engine.query import CODE, codes_in
 from app.engine.verified import lexicon
 from core.lang import CJK
-from core.tokens import cut
+from core.tokens import cut, stopwords
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _OPTION = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*")  # a command-line option: "-F" is not "-f"
@@ -43,6 +45,7 @@ class Reading:
     words: frozenset[str]  # its content: English stems and the characters of its Chinese words
     towards: frozenset[str] = frozenset()  # English content words right after to/into/onto/from
     heads: frozenset[str] = frozenset()  # content of the word right after "什么", "哪些", "what", "which"
+    general: frozenset[frozenset[str]] = frozenset()  # the content of each general word (`Lexicon.general`)
 
 
 def _alternation(phrases: Sequence[str]) -> re.Pattern[str]:
@@ -66,7 +69,9 @@ def stem(word: str) -> str:
 class Lexicon:
     """The lists of `lexicon.py` compiled once, plus a team's own synonym groups (`verified.synonyms`)."""
 
-    def __init__(self, extra_synonyms: Sequence[Sequence[str]] = ()) -> None:
+    def __init__(self, extra_synonyms: Sequence[Sequence[str]] = (), general_frequency: int = 0) -> None:
+        self._general_frequency = general_frequency
+        self._general_en = stopwords() - lexicon.NEVER_GENERAL_EN
         self._rewrites = _alternation(list(lexicon.REWRITES))
         self._asks = {kind: _alternation(phrases) for kind, phrases in lexicon.ASKS.items()}
         canonical: dict[str, str] = {}
@@ -92,13 +97,29 @@ class Lexicon:
                 asks.add(kind)
         if self._phrases is not None:
             text = self._phrases.sub(lambda m: f" {self._synonym[m.group()]} ", text)
-        content, towards, heads = self._content(text)
-        return Reading(codes, frozenset(asks), frozenset(content), frozenset(towards), frozenset(heads))
+        content, towards, heads, general = self._content(text)
+        return Reading(
+            codes, frozenset(asks), frozenset(content), frozenset(towards), frozenset(heads), frozenset(general)
+        )
 
-    def _content(self, text: str) -> tuple[set[str], set[str], set[str]]:
+    def general(self, word: str) -> bool:
+        """A word common enough in general language that a question may add or drop it and still ask the same:
+        "缺考的课程能不能参加补考" is "缺考的课程可以补考吗", "Where can I find X" is "Where is X" no more than
+        jieba's dictionary or the stop words say so. A word jieba's dictionary lacks is never general (unlike
+        `core.tokens.common`, which reads such pieces as noise): a term of the trade is what jieba does not know."""
+        if self._general_frequency <= 0:
+            return False
+        if not CJK.search(word):
+            return word in self._general_en
+        if word in lexicon.NEVER_GENERAL_ZH or any(ch in lexicon.NEVER_GENERAL_ZH for ch in word):
+            return False
+        return int(jieba.get_FREQ(word) or 0) >= self._general_frequency
+
+    def _content(self, text: str) -> tuple[set[str], set[str], set[str], set[frozenset[str]]]:
         content: set[str] = set()
         towards: set[str] = set()
         heads: set[str] = set()
+        general: set[frozenset[str]] = set()
         after_towards = after_head = False
         for token in cut(text):
             for word in _WORD.findall(token):
@@ -123,10 +144,12 @@ class Lexicon:
                 if not found:
                     continue
                 content |= found
+                if self.general(word):
+                    general.add(frozenset(found))
                 if after_head:
                     heads |= found
                 after_towards = after_head = False
-        return content, towards, heads
+        return content, towards, heads, general
 
     def _characters(self, word: str) -> str:
         """A Chinese word's content characters: none for a filler word, and a longer word loses the filler words
@@ -146,9 +169,17 @@ def differs(asked: Reading, stored: Reading) -> str:
     if asked.towards and stored.towards and asked.towards != stored.towards:
         return f"another direction: to {_listed(asked.towards)} / to {_listed(stored.towards)}"
     extra, lacking = asked.words - stored.words, stored.words - asked.words
-    if (extra and lacking) or not (extra <= asked.heads and lacking <= stored.heads):
+    if (extra and lacking) or not (_allowed(extra, asked) and _allowed(lacking, stored)):
         return f"words differ: {_listed(extra)} / {_listed(lacking)}"
     return ""
+
+
+def _allowed(one_sided: frozenset[str], reading: Reading) -> bool:
+    """Content only this question has may be its head ("穿戴什么" / "穿戴哪些防护用品") or general words, each
+    one wholly its own: "参加" added is allowed, while the 箱 of "主轴箱" (vs "主轴") is part of a word the other
+    question also has, and stays a difference."""
+    covered = reading.heads.union(*(g for g in reading.general if g <= one_sided))
+    return one_sided <= covered
 
 
 def _listed(items: frozenset[str]) -> str:
