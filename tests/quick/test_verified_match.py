@@ -16,7 +16,7 @@ from app.engine.verified.match import Lexicon, differs
 from core.kb import open_kb
 from core.kb.feedback import FeedbackStore, Rating
 from core.kb.verified import VerifiedSource, VerifiedStatus, VerifiedStore
-from core.settings import Settings
+from core.settings import Settings, VerifiedSettings
 from ingest.cli import main as ingest_main
 from tests.conftest import TEST_CONFIG
 
@@ -49,6 +49,38 @@ def test_paraphrases_ask_the_same(stored: str, asked: str):
 def test_near_misses_do_not(stored: str, asked: str):
     lexicon = Lexicon()
     assert differs(lexicon.read(asked), lexicon.read(stored)) != ""
+
+
+GENERAL = VerifiedSettings().general_frequency
+ONE_SIDED_SAME = [
+    ("缺考的课程可以补考吗？", "缺考的课程能不能参加补考？"),  # 参加: common in jieba's dictionary
+    ("本科生休学一次最长多久？", "本科生每次休学最长多长时间？"),  # 每次
+    ("Debian 怎么更新软件包列表？", "在 Debian 上如何更新软件包列表？"),  # 上
+]
+ONE_SIDED_NEAR_MISSES = [
+    ("主轴箱润滑油多久换一次？", "主轴箱润滑油滤芯多久换一次？"),  # 滤芯: a term of the trade, rare in general
+    ("AL-105 报警怎么处理？", "AL-105 报警怎么复位？"),
+    ("操作机床时可以戴手套吗？", "操作机床时必须戴手套吗？"),  # common, but a modal
+    ("缺考的课程可以补考吗？", "缺考的课程不可以补考吗？"),  # common, but a negation
+    ("换冷却液要清洁什么？", "换冷却液后要清洁什么？"),  # before/after
+    ("主轴润滑油多久换一次？", "主轴箱润滑油多久换一次？"),  # 箱 is part of a word both have
+    ("Can the TV be mounted on a wall?", "Can the TV not be mounted on a wall?"),
+    ("How do I reset the pump alarm?", "How do I reset the pump alarm remotely?"),
+]
+
+
+@pytest.mark.parametrize(("stored", "asked"), ONE_SIDED_SAME)
+def test_a_general_word_on_one_side_is_allowed(stored: str, asked: str):
+    assert differs(Lexicon().read(asked), Lexicon().read(stored)), "refused without the allowance"
+    lexicon = Lexicon(general_frequency=GENERAL)
+    assert differs(lexicon.read(asked), lexicon.read(stored)) == ""
+
+
+@pytest.mark.parametrize(("stored", "asked"), ONE_SIDED_NEAR_MISSES + NEAR_MISSES)
+def test_a_specific_or_meaning_changing_word_on_one_side_still_refuses(stored: str, asked: str):
+    lexicon = Lexicon(general_frequency=GENERAL)
+    assert differs(lexicon.read(asked), lexicon.read(stored)) != ""
+    assert differs(lexicon.read(stored), lexicon.read(asked)) != ""
 
 
 def test_a_teams_synonyms_join_two_words():
