@@ -177,8 +177,12 @@ def test_upload_lists_the_document_and_a_deleted_one_is_no_longer_cited(service:
     assert "gearbox card.pdf · p.2" in ask(page, "How often is the gearbox G-7 oil changed?")
     page.locator("#doc-pick input").click()
     page.get_by_role("option", name="gearbox card.pdf").click()
-    page.locator("#delete-doc").click()
+    page.locator("#delete-doc").click()  # asks first: nothing is deleted before the second click
+    expect(page.locator("#confirm-delete-doc")).to_be_visible()
+    expect(page.locator("#documents")).to_contain_text("gearbox card.pdf")
+    page.locator("#confirm-delete-doc").click()
     expect(page.locator("#upload-status")).to_contain_text("Deleted: gearbox card.pdf")
+    expect(page.locator("#confirm-delete-doc")).to_be_hidden()
     expect(page.locator("#documents")).not_to_contain_text("gearbox card.pdf")
     page.locator("#new-chat").click()
     expect(page.locator("#chat [data-testid='bot']")).to_have_count(0)

@@ -13,10 +13,9 @@ import gradio as gr
 from app.engine.answer import Answer
 from app.engine.conversations import Entry
 from app.web.page.context import PageContext, new_owner
-from app.web.page.export import conversation_markdown
+from app.web.page.export import conversation_markdown, export_filename
 from app.web.page.render import finished_markdown
 from app.web.page.sources import Sources
-from ingest.uploads import safe_filename
 
 ChatHistory = list[dict[str, Any]]
 
@@ -88,6 +87,6 @@ class Conversations:
         if conversation is None:
             return None
         text = conversation_markdown(conversation, self.store.entries(conversation.id, owner), self.ctx.labels)
-        path = Path(tempfile.mkdtemp(prefix="zhiku-export-")) / safe_filename(f"{conversation.title or 'chat'}.md")
+        path = Path(tempfile.mkdtemp(prefix="zhiku-export-")) / export_filename(conversation.title)
         path.write_text(text, encoding="utf-8")
         return str(path)

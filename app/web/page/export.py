@@ -7,12 +7,21 @@ HTML in document text or answers is escaped: a viewer that renders HTML in Markd
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 from app.engine.conversations import Conversation, Entry
 from core.documents import Source
 
 EXCERPT_CHARS = 300
+NAME_CHARS = 80
+
+
+def export_filename(title: str) -> str:
+    """The file's name from the whole title: a slash is a character of the title, not a folder ("报警代码
+    AL-210/AL-105" was saved as `AL-105.md`), so what a file system refuses becomes "_"."""
+    name = re.sub(r"[\x00-\x1f/\\:*?\"<>|]", "_", " ".join(title.split())).strip(" .")[:NAME_CHARS].strip(" .")
+    return f"{name or 'chat'}.md"
 
 
 def _sources(detail: dict[str, Any], labels: dict[str, str]) -> list[str]:

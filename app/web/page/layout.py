@@ -17,11 +17,20 @@ from app.web.page.asking import LANGUAGES, Asking
 from app.web.page.context import PageContext, browser_secret
 from app.web.page.conversations import Conversations
 from app.web.page.documents import Documents
+from app.web.page.gradio_words import page_i18n
 from app.web.page.kbs import KnowledgeBases
 from app.web.page.sources import Sources
 from core.settings import LimitSettings, Settings
+from ingest.loaders import LOADERS
 
 SHOW_VIEWER = "() => window.zhikuShowViewer && window.zhikuShowViewer()"
+
+
+def accepted_formats(settings: Settings) -> str:
+    """What the upload label lists: the types a loader reads and ingest.extensions leaves on, so the label
+    never promises less (or more) than the product reads."""
+    enabled = {e.lower() for e in settings.ingest.extensions}
+    return ", ".join(dict.fromkeys(e.lstrip(".").upper() for e in LOADERS if e in enabled))
 
 
 class Handlers:
@@ -56,13 +65,15 @@ def build_page(
         with gr.Row():
             _side_column(ui, ctx)
             _chat_column(ui, labels, settings.limits)
-            _documents_column(ui, labels)
+            _documents_column(ui, labels, accepted_formats(settings))
         # Full width: four columns in the side column showed only the file name on a narrow screen.
         ui.docs = gr.Dataframe(
             headers=labels["doc_columns"].split("|"), label=labels["documents"], interactive=False,
             elem_id="documents", wrap=True, column_widths=["55%", "12%", "13%", "20%"],
         )  # fmt: skip
         _wire(ui, handlers, page)
+    # Read by Gradio's config (mount_gradio_app sets it only when given one): its own words in this page's language.
+    page.i18n_instance = page_i18n(language)
     return page
 
 
@@ -83,6 +94,12 @@ def _side_column(ui: SimpleNamespace, ctx: PageContext) -> None:
         with gr.Row():
             ui.rename = gr.Button(labels["rename"], size="sm", elem_id="rename")
             ui.delete = gr.Button(labels["delete"], size="sm", variant="stop", elem_id="delete-chat")
+        # Deleting takes a second click here: the first (or the chat's trash icon) only shows these two.
+        with gr.Row(visible=False) as ui.confirm_row:
+            ui.confirm_delete = gr.Button(
+                labels["confirm_delete"], size="sm", variant="stop", elem_id="confirm-delete-chat"
+            )
+            ui.cancel_delete = gr.Button(labels["cancel"], size="sm", elem_id="cancel-delete-chat")
         ui.export = gr.DownloadButton(labels["export"], size="sm", elem_id="export")
         with gr.Accordion(labels["settings"], open=False, elem_id="settings"):
             ui.top_k = gr.Slider(1, 20, value=s.retrieval.top_k, step=1, label=labels["top_k"], elem_id="top-k")
@@ -117,14 +134,20 @@ def _chat_column(ui: SimpleNamespace, labels: dict[str, str], limits: LimitSetti
         ui.passage = gr.HTML(elem_id="passage")
 
 
-def _documents_column(ui: SimpleNamespace, labels: dict[str, str]) -> None:
+def _documents_column(ui: SimpleNamespace, labels: dict[str, str], formats: str) -> None:
     with gr.Column(scale=1, min_width=260):
-        ui.files = gr.File(label=labels["upload"], file_count="multiple", elem_id="upload")
+        label = labels["upload"].format(formats=formats)
+        ui.files = gr.File(label=label, file_count="multiple", elem_id="upload")
         ui.upload_status = gr.Markdown(elem_id="upload-status")
         ui.doc_pick = gr.Dropdown(label=labels["document"], choices=[], elem_id="doc-pick")
         with gr.Row():
             ui.delete_doc = gr.Button(labels["delete_document"], size="sm", variant="stop", elem_id="delete-doc")
             ui.reingest = gr.Button(labels["reingest"], size="sm", elem_id="reingest-doc")
+        with gr.Row(visible=False) as ui.confirm_doc_row:
+            ui.confirm_delete_doc = gr.Button(
+                labels["confirm_delete_doc"], size="sm", variant="stop", elem_id="confirm-delete-doc"
+            )
+            ui.cancel_delete_doc = gr.Button(labels["cancel"], size="sm", elem_id="cancel-delete-doc")
         ui.restrict = gr.Dropdown(label=labels["restrict"], choices=[], multiselect=True, elem_id="restrict")
 
 
@@ -137,28 +160,31 @@ def _wire(ui: SimpleNamespace, h: Handlers, page: gr.Blocks) -> None:
         ui.kb, ui.kb_status, ui.kb_pick, ui.kb_name, ui.header,
         ui.chatbot, ui.conversation, ui.conversations, ui.source_pick, ui.last_answer, *listed_docs,
     ]  # fmt: skip
-    ui.kb_pick.input(h.kbs.open, [ui.kb_pick, ui.owner, ui.kb, ui.kb_private], switched, api_name="open_kb")
-    ui.kb_create.click(h.kbs.open, [ui.kb_name, ui.owner, ui.kb, ui.kb_private], switched, api_name="create_kb")
-    ui.kb_name.submit(h.kbs.open, [ui.kb_name, ui.owner, ui.kb, ui.kb_private], switched, api_visibility="private")
+    # The export button always holds the open conversation's file, so one click downloads it.
+    fresh_export = {"fn": h.conversations.export, "inputs": [ui.conversation, ui.owner], "outputs": [ui.export]}
+    fresh_export["api_visibility"] = "private"
+    kb_in = [ui.owner, ui.kb, ui.kb_private]
+    ui.kb_pick.input(h.kbs.open, [ui.kb_pick, *kb_in], switched, api_name="open_kb").then(**fresh_export)
+    ui.kb_create.click(h.kbs.open, [ui.kb_name, *kb_in], switched, api_name="create_kb").then(**fresh_export)
+    ui.kb_name.submit(h.kbs.open, [ui.kb_name, *kb_in], switched, api_visibility="private").then(**fresh_export)
     settings = [ui.top_k, ui.evidence_only, ui.temperature, ui.language, ui.restrict]
     ask_in = [ui.box, ui.chatbot, ui.conversation, ui.owner, *settings, ui.kb]
     asked = [ui.chatbot, ui.conversation, ui.owner, ui.box, ui.conversations, ui.source_pick, ui.last_answer]
-    ui.send.click(h.asking.respond, ask_in, asked, api_name="chat")
-    ui.box.submit(h.asking.respond, ask_in, asked, api_visibility="private")
+    ui.send.click(h.asking.respond, ask_in, asked, api_name="chat").then(**fresh_export)
+    ui.box.submit(h.asking.respond, ask_in, asked, api_visibility="private").then(**fresh_export)
     fresh = [ui.chatbot, ui.conversation, ui.box, ui.conversations, ui.source_pick, ui.last_answer]
-    ui.new_chat.click(h.conversations.new, [ui.owner, ui.kb], fresh, api_name="new_chat")
+    ui.new_chat.click(h.conversations.new, [ui.owner, ui.kb], fresh, api_name="new_chat").then(**fresh_export)
     opened = [ui.chatbot, ui.conversation, ui.source_pick, ui.last_answer]
-    ui.conversations.input(h.conversations.open, [ui.conversations, ui.owner], opened, api_name="open_conversation")
-    this_chat = [ui.conversation, ui.owner, ui.kb]
+    ui.conversations.input(
+        h.conversations.open, [ui.conversations, ui.owner], opened, api_name="open_conversation"
+    ).then(**fresh_export)
     ui.rename.click(
         h.conversations.rename,
         [ui.conversation, ui.title, ui.owner, ui.kb],
         [ui.title, ui.conversations],
         api_name="rename",
-    )
-    ui.delete.click(
-        h.conversations.delete, this_chat, [ui.chatbot, ui.conversation, ui.conversations], api_name="delete"
-    )
+    ).then(**fresh_export)
+    _wire_deleting(ui, h, fresh_export)
     ui.export.click(h.conversations.export, [ui.conversation, ui.owner], [ui.export], api_name="export")
     picked = [ui.source_pick, ui.last_answer, ui.kb]
     viewer = [ui.page_image, ui.passage]
@@ -167,5 +193,32 @@ def _wire(ui: SimpleNamespace, h: Handlers, page: gr.Blocks) -> None:
     ui.cite_open.click(h.sources.cite, cited, viewer, api_name="cite").then(js=SHOW_VIEWER)
     documents_out = [ui.upload_status, *listed_docs]
     ui.files.upload(h.documents.upload, [ui.files, ui.kb], documents_out, api_name="upload")
-    ui.delete_doc.click(h.documents.delete, [ui.doc_pick, ui.kb], documents_out, api_name="delete_doc")
+    ui.delete_doc.click(_shown, None, [ui.confirm_doc_row], api_visibility="private")
+    ui.cancel_delete_doc.click(_hidden, None, [ui.confirm_doc_row], api_visibility="private")
+    ui.confirm_delete_doc.click(h.documents.delete, [ui.doc_pick, ui.kb], documents_out, api_name="delete_doc").then(
+        _hidden, None, [ui.confirm_doc_row], api_visibility="private"
+    )
     ui.reingest.click(h.documents.reingest, [ui.doc_pick, ui.kb], documents_out, api_name="reingest")
+
+
+def _shown() -> gr.Row:
+    return gr.Row(visible=True)
+
+
+def _hidden() -> gr.Row:
+    return gr.Row(visible=False)
+
+
+def _wire_deleting(ui: SimpleNamespace, h: Handlers, fresh_export: dict) -> None:
+    """Deleting a conversation takes two clicks. The chat's trash icon is the first click too: Gradio empties the
+    view at once, so the conversation is shown again until the deletion is confirmed (it only hid it before)."""
+    this_chat = [ui.conversation, ui.owner, ui.kb]
+    ui.delete.click(_shown, None, [ui.confirm_row], api_visibility="private")
+    opened = [ui.chatbot, ui.conversation, ui.source_pick, ui.last_answer]
+    ui.chatbot.clear(h.conversations.open, [ui.conversation, ui.owner], opened, api_visibility="private").then(
+        _shown, None, [ui.confirm_row], api_visibility="private"
+    )
+    ui.cancel_delete.click(_hidden, None, [ui.confirm_row], api_visibility="private")
+    ui.confirm_delete.click(
+        h.conversations.delete, this_chat, [ui.chatbot, ui.conversation, ui.conversations], api_name="delete"
+    ).then(_hidden, None, [ui.confirm_row], api_visibility="private").then(**fresh_export)
