@@ -64,7 +64,8 @@ def print_human(result: dict[str, Any]) -> None:
     for i, src in enumerate(result["sources"], 1):
         where = f"{src['source']} · p.{src['page']}" if src["page"] else src["source"]
         snippet = " ".join(src["text"].split())[:200]
-        print(f"[{i}] {where}  (score {src['score']:.3f})\n    {snippet}")
+        still = "  [still being embedded: found by keywords so far]" if src.get("embedding") else ""
+        print(f"[{i}] {where}  (score {src['score']:.3f}){still}\n    {snippet}")
 
 
 def run_queries(args: argparse.Namespace, settings: Settings) -> int:

@@ -119,6 +119,9 @@ class Source:
     also_in: tuple[str, ...] = ()
     # Chunks of the same section whose text is joined to this one's (`retrieval.group: section`), in order.
     joined: tuple[str, ...] = ()
+    # Its document is still being embedded: found by keywords (and by vectors only for its chunks embedded so
+    # far), so the answer says a later question may find more in it.
+    embedding: bool = False
 
     @property
     def subject(self) -> str:
@@ -154,6 +157,7 @@ class Source:
             "rank": self.rank,
             "also_in": list(self.also_in),
             "joined": list(self.joined),
+            "embedding": self.embedding,
         }
 
     @classmethod

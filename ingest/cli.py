@@ -23,6 +23,7 @@ from rich.text import Text
 from core.cli import add_common_args, settings_from_args
 from core.errors import ZhikuError
 from core.kb import KnowledgeBase, open_kb
+from core.kb.ahead import embedding_status
 from ingest.names import json_safe, terminal_safe
 from ingest.pipeline import discover, ingest_files
 from ingest.report import FileResult, IngestReport, Status
@@ -136,6 +137,8 @@ def run_list(kb: KnowledgeBase, args: argparse.Namespace) -> int:
         table.add_row(
             e.doc_id or "", path, e.status, str(e.pages), str(e.chunks), f"{e.size / 1e6:.2f}", e.ingested_at, error
         )
+    for row in embedding_status(kb):  # being ingested now: searchable by keywords, then embedding n %
+        table.add_row(row["doc_id"], Text(terminal_safe(row["path"])), row["state"], str(row["pages"]), "", "", "", "")
     Console().print(table)
     return 0
 

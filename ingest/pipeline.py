@@ -228,6 +228,7 @@ class Ingestion:
         doc_id = doc_id_for(job.sha256)
         try:
             self.kb.begin_document(doc_id, job.sha256, len(parsed.chunks), parsed.pages, replacing=job.source)
+            self.kb.index_ahead(parsed.chunks)  # searchable by keywords now, by vectors batch by batch
             stored = store_chunks(self.kb, parsed.chunks, self.batch_size, self.settings, self._chunks_done)
             self.kb.finish_document(doc_id, stored, job.source, job.size, job.mtime_ns, self.tags)
         except (StorageError, sqlite3.Error, OSError) as exc:

@@ -69,7 +69,10 @@ class Retriever:
             candidates = by_section(candidates, self.settings.section_bonus)
         ranked = self.reranker.rerank(query.text, candidates)[:k]
         clock.lap("rerank")
-        sources = [replace(s, rank=i, also_in=self.kb.also_in(s)) for i, s in enumerate(ranked, 1)]
+        still = self.kb.embedding()  # documents being embedded: their passages say so
+        sources = [
+            replace(s, rank=i, also_in=self.kb.also_in(s), embedding=s.doc_id in still) for i, s in enumerate(ranked, 1)
+        ]
         relevant = bool(sources) and self._relevant(query, sources) and self._covered(query, sources)
         clock.lap("relevance")
         return Found(query, sources, relevant, (time.perf_counter() - started) * 1000, clock.ms)

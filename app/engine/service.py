@@ -149,7 +149,7 @@ class AnswerService:
         if answer.grounded == Grounded.QUOTED and not only_evidence:
             yield from self._draft_checked(answer, self._prompt_history(history), lang, options.temperature)
         answer.timings["generate_ms"] = (time.perf_counter() - started) * 1000
-        if cache_key and vector is not None:
+        if cache_key and vector is not None and not any(s.embedding for s in answer.sources):  # may find more later
             self.cache.store(self.kb.name, cache_key[0], cache_key[1], question, vector, answer.to_json())
         if answer.grounded == Grounded.NOT_FOUND and not history:  # a gap in the documents (`feedback report`)
             self.feedback.record_not_found(question)

@@ -2,7 +2,8 @@
 
 - the manifest (SQLite): documents, the files that name them, tags, near-duplicates not stored;
 - the vectors (Chroma, `core/kb/vectors.py`): the chunks and their embeddings;
-- the keyword index (SQLite FTS5, `core/kb/lexical.py`): the chunks' words, mirroring Chroma chunk for chunk.
+- the keyword index (SQLite FTS5, `core/kb/lexical.py`): the chunks' words, mirroring Chroma chunk for chunk,
+  plus those of a document still being embedded (stored first, so it is searchable by keywords at once).
 
 Every change goes through here, under one writer lock per knowledge base, in an order a kill at any moment
 can be finished from (`recover`). Ingestion decides *what* to store; this class decides *how*, so no other
@@ -17,20 +18,20 @@ import math
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+import core.kb.ahead as ahead
 from core.datadir import DataDir
 from core.documents import Chunk, Source, chunk_id, doc_id_of, embedding_text, keyword_text
 from core.embeddings import Embedder, make_embedder
 from core.errors import ZhikuError
 from core.kb.catalog import KBInfo, collection_name, read_info
 from core.kb.lexical import Hit, LexicalIndex
-from core.kb.manifest import DocStatus, Dropped, FileEntry, FileStatus, Manifest
+from core.kb.manifest import Dropped, FileEntry, FileStatus, Manifest
 from core.kb.vectors import Neighbour, VectorStore, mismatch
 from core.kb.verified import VerifiedStore
 from core.settings import Settings, VectorStoreSettings
@@ -57,6 +58,7 @@ class KnowledgeBase:
             self.manifest.set_meta("name", kb)  # listed by its own name: the file's is hashed for "工艺卡"
         collection = self.manifest.get_meta("collection") or collection_name(kb)
         self._counted: tuple[str | None, int] = (None, 0)  # (version, chunks), see `_chunk_total`
+        self.pending_vectors: dict[str, np.ndarray] = {}  # `core/kb/ahead.py`: chunks embedded by a reader
         self.vectors = VectorStore(
             kb, embedder.name, collection, self.dirs, store or VectorStoreSettings(),
             follow=lambda: (self.manifest.get_meta("collection"), self.manifest.get_meta("embedding_model")),
@@ -121,7 +123,12 @@ class KnowledgeBase:
         return self.lexical.search(words, k, doc_ids)
 
     def fetch(self, chunk_ids: Sequence[str], vector: np.ndarray) -> list[Source]:
-        return self.vectors.fetch(chunk_ids, vector)
+        """Keyword hits scored by cosine, those of a document still being embedded too (`core/kb/ahead.py`)."""
+        return ahead.fetch(self, chunk_ids, vector)
+
+    def embedding(self) -> dict[str, float]:
+        """Documents being embedded -> the share of their chunks embedded."""
+        return ahead.embedding(self)
 
     def rarity(self, words: Sequence[str]) -> dict[str, float]:
         """Each word's inverse chunk frequency over the whole knowledge base (smoothed; a word no chunk holds
@@ -174,9 +181,8 @@ class KnowledgeBase:
         return [target] if self.manifest.file(target) else self.manifest.paths_of(target)
 
     def listing(self) -> list[dict[str, Any]]:
-        """Every file with its document's figures and tags: `ingest list --json` and `GET .../documents`."""
-        tags = self.manifest.tags_of
-        return [{**asdict(f), "tags": tags(f.doc_id) if f.doc_id else []} for f in self.manifest.files()]
+        """Every file, then every document being embedded, with its state: `ingest list --json`, `GET .../documents`."""
+        return ahead.listing(self)
 
     # -- writing: one writer at a time -----------------------------------------------------------------
     @contextmanager
@@ -218,11 +224,24 @@ class KnowledgeBase:
         return len(unfinished)
 
     def add(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-        """Chunks into Chroma and the keyword index together."""
+        """Chunks into Chroma and the keyword index together; those indexed ahead (`index_ahead`) only leave
+        the index's pending list."""
         if not chunks:
             return
         self.vectors.add(chunks, vectors)
-        self.lexical.add((c.id, c.doc_id, c.words or index_text(c.keyword_text())) for c in chunks)
+        staged = set(self.lexical.pending([c.id for c in chunks]))
+        self.lexical.embedded(sorted(staged))
+        self.lexical.add(
+            (c.id, c.doc_id, c.words or index_text(c.keyword_text())) for c in chunks if c.id not in staged
+        )
+
+    def index_ahead(self, chunks: Sequence[Chunk]) -> None:
+        """A document's chunks into the keyword index before they are embedded, with their texts: it is
+        searchable by keywords from now on (`fetch` shows them), by vectors batch by batch. Only between
+        `begin_document` and `finish_document`: a killed run's are undone with the document, by doc id."""
+        self.lexical.add_pending(
+            (c.id, c.doc_id, c.words or index_text(c.keyword_text()), c.text, c.metadata()) for c in chunks
+        )
 
     def nearest(self, vectors: np.ndarray, k: int) -> list[list[Neighbour]]:
         """The `k` stored chunks nearest each vector, with their texts (near-duplicate checks)."""
@@ -239,6 +258,7 @@ class KnowledgeBase:
     def drop_twin(self, chunk: Chunk, kept_id: str) -> None:
         """A near-duplicate of stored chunk `kept_id` is not stored; kept to be restored if its twin goes."""
         self.manifest.add_dropped(chunk.id, chunk.doc_id, kept_id, chunk.text, chunk.metadata())
+        self.lexical.delete_chunks([chunk.id])  # indexed ahead, not stored after all
 
     def finish_document(self, doc_id: str, n_stored: int, path: str, size: int, mtime_ns: int, tags: list[str]) -> None:
         """Ready, and named by `path`, in one transaction."""
@@ -329,26 +349,8 @@ class KnowledgeBase:
 
     # -- maintenance -----------------------------------------------------------------------------------
     def check(self) -> list[str]:
-        """Problems where the manifest and Chroma disagree; empty when they agree exactly."""
-        problems = []
-        expected: set[str] = set()
-        for doc in self.manifest.documents():
-            if doc["status"] != DocStatus.READY:
-                problems.append(f"document {doc['doc_id']} is {doc['status']} (run ingest again to finish it)")
-            expected |= {chunk_id(doc["doc_id"], i) for i in range(doc["n_chunks"])}
-        dropped = self.manifest.count_dropped()
-        stored = self.chunk_ids()
-        if extra := stored - expected:
-            problems.append(f"{len(extra)} chunks in Chroma belong to no document, e.g. {sorted(extra)[:3]}")
-        ready = [d for d in self.manifest.documents() if d["status"] == DocStatus.READY]
-        ready_stored = sum(d["n_stored"] for d in ready)
-        if len(stored & expected) != ready_stored:
-            problems.append(f"manifest counts {ready_stored} stored chunks, Chroma holds {len(stored & expected)}")
-        if stored and self.lexical.chunk_ids() != stored:
-            problems.append(f"keyword index holds {self.lexical.count()} chunks, Chroma {len(stored)}")
-        if len(expected) and dropped > len(expected):
-            problems.append(f"{dropped} dropped near-duplicates for {len(expected)} chunk ids")
-        return problems
+        """Problems where the manifest, Chroma and the keyword index disagree; empty when they agree exactly."""
+        return ahead.check(self)
 
     def reindex(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Re-embed every stored chunk with the configured model into a new collection, then switch to it.

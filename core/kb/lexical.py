@@ -6,7 +6,10 @@ every process. FTS5 adds and deletes rows in place, persists by itself, answers 
 index, and ranks with the same Okapi BM25 formula (`bm25()`, k1 = 1.2, b = 0.75). Its `unicode61` tokenizer
 only splits on spaces here: rows hold the words from `core.tokens.words`, joined with spaces.
 
-The index always mirrors the chunks stored in Chroma: the knowledge base writes both and deletes both,
+The index mirrors the chunks stored in Chroma, plus the *pending* chunks of a document still being embedded:
+a document's words are stored as soon as its text is extracted, with the chunk's text and metadata in `pending`
+(keyword hits are shown from there until Chroma has them), so it can be searched by keywords while it is
+embedded. A chunk leaves `pending` when its vector is stored. The knowledge base writes and deletes both stores
 by document, and `check` compares them.
 """
 
@@ -17,6 +20,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from core import sqlite
 
@@ -29,6 +33,13 @@ CREATE TABLE IF NOT EXISTS chunk_rows (
 CREATE INDEX IF NOT EXISTS chunk_rows_doc ON chunk_rows (doc_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_words USING fts5 (words, tokenize = 'unicode61 remove_diacritics 0');
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pending (  -- indexed, not yet in Chroma: its document is being embedded
+    chunk_id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    text TEXT NOT NULL,
+    metadata TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pending_doc ON pending (doc_id);
 """
 
 
@@ -50,11 +61,54 @@ class LexicalIndex:
         """(chunk_id, doc_id, words) rows, words from `core.tokens.index_text`; a chunk id already present is
         replaced, as Chroma's upsert does."""
         rows = list(rows)
+        if not rows:
+            return
         with sqlite.transaction(self._db) as db:
             self._delete_where(db, "chunk_id IN (SELECT value FROM json_each(?))", json.dumps([r[0] for r in rows]))
             for chunk_id, doc_id, text_words in rows:
                 cur = db.execute("INSERT INTO chunk_rows (chunk_id, doc_id) VALUES (?, ?)", (chunk_id, doc_id))
                 db.execute("INSERT INTO chunk_words (rowid, words) VALUES (?, ?)", (cur.lastrowid, text_words))
+
+    def add_pending(self, rows: Iterable[tuple[str, str, str, str, dict[str, Any]]]) -> None:
+        """(chunk_id, doc_id, words, text, metadata) rows of a document not yet embedded: searchable by keywords
+        at once, shown from `pending` until `embedded` is called for them."""
+        rows = list(rows)
+        with sqlite.transaction(self._db) as db:
+            self._delete_where(db, "chunk_id IN (SELECT value FROM json_each(?))", json.dumps([r[0] for r in rows]))
+            for chunk_id, doc_id, text_words, text, meta in rows:
+                cur = db.execute("INSERT INTO chunk_rows (chunk_id, doc_id) VALUES (?, ?)", (chunk_id, doc_id))
+                db.execute("INSERT INTO chunk_words (rowid, words) VALUES (?, ?)", (cur.lastrowid, text_words))
+                db.execute(
+                    "INSERT OR REPLACE INTO pending (chunk_id, doc_id, text, metadata) VALUES (?, ?, ?, ?)",
+                    (chunk_id, doc_id, text, json.dumps(meta, ensure_ascii=False)),
+                )
+
+    def embedded(self, chunk_ids: Sequence[str]) -> None:
+        """These chunks' vectors are stored: Chroma shows them from now on."""
+        ids = json.dumps(list(chunk_ids))
+        self._db.execute("DELETE FROM pending WHERE chunk_id IN (SELECT value FROM json_each(?))", (ids,))
+
+    def delete_chunks(self, chunk_ids: Sequence[str]) -> None:
+        """Chunks indexed ahead of their embedding that are not stored after all (near-duplicates)."""
+        ids = json.dumps(list(chunk_ids))
+        with sqlite.transaction(self._db) as db:
+            self._delete_where(db, "chunk_id IN (SELECT value FROM json_each(?))", ids)
+
+    def pending(self, chunk_ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """The text and metadata of those of these chunks that are not embedded yet."""
+        rows = self._db.execute(
+            "SELECT chunk_id, text, metadata FROM pending WHERE chunk_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(chunk_ids)),),
+        )
+        return {cid: (text, json.loads(meta)) for cid, text, meta in rows}
+
+    def pending_by_document(self) -> dict[str, int]:
+        """Chunks not embedded yet, per document (empty when no document is being embedded)."""
+        rows = self._db.execute("SELECT doc_id, COUNT(*) FROM pending GROUP BY doc_id")
+        return {doc_id: int(n) for doc_id, n in rows}
+
+    def pending_ids(self) -> set[str]:
+        return {r[0] for r in self._db.execute("SELECT chunk_id FROM pending")}
 
     def delete_document(self, doc_id: str) -> None:
         with sqlite.transaction(self._db) as db:
@@ -62,9 +116,10 @@ class LexicalIndex:
 
     @staticmethod
     def _delete_where(db: sqlite3.Connection, condition: str, param: str) -> None:
-        """The words go first, by the row ids the condition picks, then the rows."""
+        """The words go first, by the row ids the condition picks, then the rows (pending ones too)."""
         db.execute(f"DELETE FROM chunk_words WHERE rowid IN (SELECT rowid FROM chunk_rows WHERE {condition})", (param,))
         db.execute(f"DELETE FROM chunk_rows WHERE {condition}", (param,))
+        db.execute(f"DELETE FROM pending WHERE {condition}", (param,))
 
     def search(self, terms: Sequence[str], k: int, doc_ids: Sequence[str] | None = None) -> list[Hit]:
         """Chunks holding any of `terms` (a question's words, `core.tokens.query_words`), best BM25 first;
