@@ -163,6 +163,7 @@ def _wire(ui: SimpleNamespace, h: Handlers, page: gr.Blocks) -> None:
     # The export button always holds the open conversation's file, so one click downloads it.
     fresh_export = {"fn": h.conversations.export, "inputs": [ui.conversation, ui.owner], "outputs": [ui.export]}
     fresh_export["api_visibility"] = "private"
+    fresh_export["api_name"] = "refresh_export"  # unnamed, Gradio would name it "export" and rename the real one
     kb_in = [ui.owner, ui.kb, ui.kb_private]
     ui.kb_pick.input(h.kbs.open, [ui.kb_pick, *kb_in], switched, api_name="open_kb").then(**fresh_export)
     ui.kb_create.click(h.kbs.open, [ui.kb_name, *kb_in], switched, api_name="create_kb").then(**fresh_export)
