@@ -13,6 +13,8 @@ with the closest passages shown.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -37,6 +39,7 @@ from core.lang import detect_language
 from core.settings import Settings
 from core.tokens import query_words
 
+log = logging.getLogger(__name__)
 ANSWER_FORMAT = 2  # in the cache's fingerprint: answers cached by an older pipeline are not served
 
 
@@ -133,7 +136,7 @@ class AnswerService:
             yield from self._draft_checked(answer, self._prompt_history(history), lang, options.temperature)
         answer.timings["generate_ms"] = (time.perf_counter() - started) * 1000
         if cache_key and vector is not None:
-            self.cache.store(self.kb.name, cache_key[0], cache_key[1], question, vector, answer.to_json())
+            self._remember(cache_key, question, vector, answer)
         yield Event(EventKind.DONE, answer)
 
     def _lead_text(self, retrieval: Retrieval, lang: str) -> tuple[Grounded, str]:
@@ -156,6 +159,14 @@ class AnswerService:
     def cache(self) -> AnswerCache:
         c = self.settings.cache
         return AnswerCache(self.settings.dirs.answer_cache, c.min_similarity, c.max_entries)
+
+    def _remember(self, key: tuple[str, str], question: str, vector: np.ndarray, answer: Answer) -> None:
+        """The cache saves time, it is not the answer: a write the data dir refuses (a full disk) leaves this
+        answer uncached, said in the log, and the answer is given all the same."""
+        try:
+            self.cache.store(self.kb.name, key[0], key[1], question, vector, answer.to_json())
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("answer not cached (%s: %s)", type(exc).__name__, str(exc)[:200])
 
     def _cache_key(self, question: str, history: list[Turn], options: AskOptions) -> tuple[str, str] | None:
         """(KB version, settings fingerprint), or None when this question must not use the cache."""
