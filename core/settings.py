@@ -82,6 +82,7 @@ class IngestSettings(BaseModel):
     max_chunks: int = Field(50_000, ge=1)
     max_parse_s: float = Field(1800.0, gt=0)
     max_parse_mb: float = Field(4096.0, ge=0)
+    writer_wait_s: float = Field(600.0, ge=0)
 
     def password_for(self, path: Path) -> str | None:
         """The first pattern (file name or glob, matched against the name and the full path) that fits wins."""
