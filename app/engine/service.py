@@ -117,7 +117,7 @@ class AnswerService:
         history = self._recent(history)
         cache_key = self._cache_key(question, history, options)
         vector = self.kb.embedder.embed_query(question) if cache_key else None
-        if cache_key and vector is not None and (hit := self._cached(cache_key, vector)):
+        if cache_key and vector is not None and (hit := self._cached(cache_key, vector, question)):
             yield from hit
             return
         retrieval = self.retrieve(question, history, options, vector)
@@ -179,9 +179,11 @@ class AnswerService:
         )  # fmt: skip
         return self.kb.version, fp
 
-    def _cached(self, key: tuple[str, str], vector: np.ndarray) -> Iterator[Event] | None:
+    def _cached(self, key: tuple[str, str], vector: np.ndarray, question: str) -> Iterator[Event] | None:
+        """A cached answer to a question close to this one that names the same codes and numbers."""
         started = time.perf_counter()
-        found = self.cache.lookup(self.kb.name, key[0], key[1], vector)
+        named = codes_in(question)
+        found = self.cache.lookup(self.kb.name, key[0], key[1], vector, lambda asked: codes_in(asked) == named)
         if found is None:
             return None
         answer = Answer.from_json(found[0])
