@@ -73,7 +73,7 @@ def run_queries(args: argparse.Namespace, settings: Settings) -> int:
     from app.engine.conversations import ConversationStore
     from app.engine.query import Filter
     from app.engine.service import AnswerService
-    from app.engine.sessions import Sessions
+    from app.engine.sessions import Sessions, UnsavedTurnError
     from core.kb import open_kb
     from core.limits import check_question
 
@@ -102,12 +102,20 @@ def run_queries(args: argparse.Namespace, settings: Settings) -> int:
         "search": lambda q: service.search(q, options=options).to_json(q),
         "ask": ask,
     }
-    for question in questions(args.question):
-        result = handlers[args.command](check_question(question, settings.limits))
+
+    def show(result: dict[str, Any]) -> None:
         if args.json:
             print(json.dumps(result, ensure_ascii=False), flush=True)
         else:
             print_human(result)
+
+    for question in questions(args.question):
+        try:
+            result = handlers[args.command](check_question(question, settings.limits))
+        except UnsavedTurnError as exc:  # the answer stands; main() then says the conversation did not keep it
+            show({**exc.answer.to_json(), "session": session})
+            raise
+        show(result)
     return 0
 
 

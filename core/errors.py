@@ -27,6 +27,11 @@ class UnknownKBError(ZhikuError):
     """A read from a knowledge base, or of a document, that does not exist (a write creates the KB)."""
 
 
+class BusyError(ZhikuError):
+    """A write into a knowledge base waited its turn behind another one (an ingestion, an upload, a delete)
+    longer than `ingest.writer_wait_s`: nothing is wrong with the request; try it again later."""
+
+
 class StorageError(ZhikuError):
     """The knowledge base's store refused a write (its disk full, a quota or file-size limit, unwritable
     files). Not one file's fault, so an ingestion stops instead of failing every file after it."""

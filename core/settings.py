@@ -104,6 +104,7 @@ class IngestSettings(BaseModel):
     watch: list[WatchFolder] = []
     watch_debounce_ms: int = Field(2000, ge=0)
     watch_max_wait_s: float = Field(60.0, gt=0)
+    writer_wait_s: float = Field(600.0, ge=0)
 
     def password_for(self, path: Path) -> str | None:
         """The first pattern (file name or glob, matched against the name and the full path) that fits wins."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 
@@ -26,11 +26,17 @@ def connect(path: Path, schema: str, *pragmas: str) -> sqlite3.Connection:
 
 @contextmanager
 def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """All or nothing; IMMEDIATE takes the write lock at once, so a read-then-write cannot be overtaken."""
+    """All or nothing; IMMEDIATE takes the write lock at once, so a read-then-write cannot be overtaken.
+
+    A COMMIT that fails (a full disk, a file-size limit) may leave the transaction open, or SQLite may already
+    have rolled it back: either way it ends rolled back, so the connection's next write starts afresh instead of
+    failing "cannot start a transaction within a transaction" for the rest of the process."""
     db.execute("BEGIN IMMEDIATE")
     try:
         yield db
+        db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:
+            with suppress(sqlite3.Error):  # the error that got here is the one to report
+                db.execute("ROLLBACK")
         raise
-    db.execute("COMMIT")

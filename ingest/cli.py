@@ -93,12 +93,19 @@ def progress_bar(console: Console) -> Progress:
     )
 
 
+def waiting_said(kb: KnowledgeBase) -> KnowledgeBase:
+    """A write that must wait for another one into the knowledge base (the service's upload, another CLI) says
+    so once, instead of seeming to hang."""
+    kb.on_wait = lambda: print(f"waiting for another ingestion into '{kb.name}' to finish…", file=sys.stderr)
+    return kb
+
+
 def run_add(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if args.password:
         settings.ingest.passwords = {**settings.ingest.passwords, "*": args.password}
     console = Console(stderr=True)
-    kb = open_kb(settings)
+    kb = waiting_said(open_kb(settings))
     files = list(discover(args.paths, settings.ingest.extensions))  # listed once: progress total and work
     with progress_bar(console) as bar:
         task = bar.add_task(f"ingesting into '{settings.kb}'", total=len(files), pages=0, chunks=0, rate="")
@@ -216,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         if argv[0] not in COMMANDS:
             return run_add(add_parser().parse_intermixed_args(argv))
         args = command_parser().parse_args(argv)
-        kb = open_kb(settings_from_args(args), check_model=args.command not in MODEL_FREE)
+        kb = waiting_said(open_kb(settings_from_args(args), check_model=args.command not in MODEL_FREE))
         return COMMANDS[args.command](kb, args)
     except ZhikuError as exc:
         print(f"error: {exc}", file=sys.stderr)

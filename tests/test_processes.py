@@ -15,7 +15,9 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -206,3 +208,53 @@ def test_readers_in_other_processes_never_fail_during_an_ingest(url: str, data_d
     for name in (kb, "default"):
         check = run_cli("ingest", "check", "--kb", name, data_dir=data_dir, env=ENV)
         assert check.returncode == 0 and "ok" in check.stdout, check.stdout + check.stderr
+
+
+def test_writers_into_one_knowledge_base_take_turns_instead_of_failing(url: str, data_dir: Path, tmp_path: Path):
+    """A team at once (found by bench/soak.py): while a CLI ingestion holds a knowledge base's writer lock, three
+    clients upload, one deletes and a second CLI ingestion starts, all into the same knowledge base. Each waits
+    its turn. Before, each failed at once: 400 "another ingestion into knowledge base 'team' is running", and the
+    second CLI exited 2 with that line."""
+    kb = "team"
+    old = tmp_path / "fuse.txt"
+    old.write_text("Spare fuse F-2 is kept in drawer 4.", encoding="utf-8")
+    assert run_cli("ingest", str(old), "--kb", kb, data_dir=data_dir, env=ENV).returncode == 0
+    (old_doc,) = [d["doc_id"] for d in httpx.get(f"{url}/api/kbs/{kb}/documents", timeout=60).json()["documents"]]
+    make_cards(tmp_path / "cards")
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "belt.txt").write_text("Conveyor belt B-9 is replaced every 4000 hours.", encoding="utf-8")
+
+    def upload(i: int) -> httpx.Response:
+        note = ("files", (f"note{i}.txt", f"Torque wrench TW-{i} is calibrated to {i * 10 + 5} N·m.".encode()))
+        return httpx.post(f"{url}/api/ingest", data={"kb": kb}, files=[note], timeout=600)
+
+    with (tmp_path / "ingest.log").open("w") as log:
+        ingest = subprocess.Popen(  # its output to a file, not a pipe: nobody reads it until the end
+            [sys.executable, "-m", "ingest", "--config", str(TEST_CONFIG), "--kb", kb, str(tmp_path / "cards")],
+            cwd=ROOT, env=environment(data_dir), stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            while ready_documents(data_dir, kb) < 2:  # the fuse, then the first card: it holds the lock
+                assert ingest.poll() is None, (tmp_path / "ingest.log").read_text()[-3000:]
+                time.sleep(0.05)
+            with ThreadPoolExecutor(5) as pool:
+                uploads = [pool.submit(upload, i) for i in range(3)]
+                deleted = pool.submit(httpx.delete, f"{url}/api/kbs/{kb}/documents/{old_doc}", timeout=600)
+                second = pool.submit(run_cli, "ingest", str(later), "--kb", kb, data_dir=data_dir, env=ENV)
+                assert ingest.poll() is None, "the first ingestion ended before the others came"
+                for done in uploads:
+                    assert done.result().status_code == 200, done.result().text[:2000]
+                    assert done.result().json()["ingested"] == 1
+                assert deleted.result().status_code == 200, deleted.result().text[:2000]
+                assert second.result().returncode == 0, second.result().stderr[-3000:]
+        finally:
+            if ingest.poll() is None:  # a failed request: the ingestion is not left running
+                ingest.kill()
+        assert ingest.wait() == 0, (tmp_path / "ingest.log").read_text()[-3000:]
+
+    listed = {Path(d["path"]).name for d in httpx.get(f"{url}/api/kbs/{kb}/documents", timeout=60).json()["documents"]}
+    assert listed == {f"card{d}.txt" for d in range(len(TOPICS))} | {"note0.txt", "note1.txt", "note2.txt", "belt.txt"}
+    assert search(url, "How often is conveyor belt B-9 replaced?", kb)[0] == "belt.txt"
+    check = run_cli("ingest", "check", "--kb", kb, data_dir=data_dir, env=ENV)
+    assert check.returncode == 0 and "ok" in check.stdout, check.stdout + check.stderr

@@ -3,6 +3,10 @@
 A conversation belongs to one owner (a signed-in user, or "" when sign-in is off) and every read names the
 owner, so one user's history is never handed to another, whatever id they guess. Memory for follow-up
 questions is read from here, so it survives a restart and follows the conversation, not the browser tab.
+
+A write the data dir refuses (a full disk, a quota or file-size limit) is a StorageError saying what was not
+saved; each write is all or nothing (one statement, or one transaction for a turn), so the store stays as it
+was and the next write after space is freed works.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +24,7 @@ from typing import Any
 from app.engine.memory import Turn
 from core import sqlite
 from core.datadir import DataDir
-from core.errors import ZhikuError
+from core.errors import StorageError, ZhikuError, storage_full
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -68,12 +74,27 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+@contextmanager
+def _saving(failed: str) -> Iterator[None]:
+    """`failed`: what the user is told was not done when the data dir refuses the write."""
+    try:
+        yield
+    except sqlite3.IntegrityError:
+        raise
+    except (sqlite3.Error, OSError) as exc:
+        cause = "disk full, a quota or a file size limit" if storage_full(exc) else "the store refused a write"
+        raise StorageError(
+            f"{failed}: could not write to the data dir ({cause}: {str(exc)[:200]}); free space and try again"
+        ) from exc
+
+
 class ConversationStore:
     def __init__(self, path: Path) -> None:
-        self._db = sqlite.connect(path, SCHEMA, "foreign_keys=ON")
-        columns = {r["name"] for r in self._db.execute("PRAGMA table_info(turns)")}
-        if "detail" not in columns:  # a store from before answers were kept whole
-            self._db.execute("ALTER TABLE turns ADD COLUMN detail TEXT NOT NULL DEFAULT ''")
+        with _saving("the conversations could not be opened"):
+            self._db = sqlite.connect(path, SCHEMA, "foreign_keys=ON")
+            columns = {r["name"] for r in self._db.execute("PRAGMA table_info(turns)")}
+            if "detail" not in columns:  # a store from before answers were kept whole
+                self._db.execute("ALTER TABLE turns ADD COLUMN detail TEXT NOT NULL DEFAULT ''")
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> ConversationStore:
@@ -83,10 +104,12 @@ class ConversationStore:
         cid = conversation_id or uuid.uuid4().hex[:16]
         now = _now()
         try:
-            self._db.execute(
-                "INSERT INTO conversations (id, owner, kb, title, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (cid, owner, kb, title, now, now),
-            )
+            with _saving(f"conversation {cid!r} was not created"):
+                self._db.execute(
+                    "INSERT INTO conversations (id, owner, kb, title, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (cid, owner, kb, title, now, now),
+                )
         except sqlite3.IntegrityError:
             raise ZhikuError(f"conversation {cid!r} already exists") from None
         return Conversation(cid, owner, kb, title, now, now)
@@ -124,7 +147,10 @@ class ConversationStore:
         if conversation is None:
             raise ZhikuError(f"no conversation {conversation_id!r}")
         title = conversation.title or turn.question.strip()[:TITLE_CHARS]
-        with sqlite.transaction(self._db) as db:
+        with (
+            _saving(f"this turn was not saved to conversation {conversation_id!r}"),
+            sqlite.transaction(self._db) as db,
+        ):
             n = db.execute("SELECT COUNT(*) FROM turns WHERE conversation_id = ?", (conversation_id,)).fetchone()[0]
             db.execute(
                 "INSERT INTO turns (conversation_id, n, question, answer, detail, created_at)"
@@ -142,9 +168,11 @@ class ConversationStore:
         return [Conversation(**dict(r)) for r in self._db.execute(sql + " ORDER BY updated_at DESC, id", params)]
 
     def rename(self, conversation_id: str, title: str, owner: str = "") -> None:
-        self._db.execute(
-            "UPDATE conversations SET title = ? WHERE id = ? AND owner = ?", (title, conversation_id, owner)
-        )
+        with _saving(f"conversation {conversation_id!r} was not renamed"):
+            self._db.execute(
+                "UPDATE conversations SET title = ? WHERE id = ? AND owner = ?", (title, conversation_id, owner)
+            )
 
     def delete(self, conversation_id: str, owner: str = "") -> None:
-        self._db.execute("DELETE FROM conversations WHERE id = ? AND owner = ?", (conversation_id, owner))
+        with _saving(f"conversation {conversation_id!r} was not deleted"):
+            self._db.execute("DELETE FROM conversations WHERE id = ? AND owner = ?", (conversation_id, owner))

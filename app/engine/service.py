@@ -13,6 +13,8 @@ with the closest passages shown.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -39,6 +41,7 @@ from core.lang import detect_language
 from core.settings import EmbeddingSettings, Settings
 from core.tokens import query_words
 
+log = logging.getLogger(__name__)
 ANSWER_FORMAT = 3  # in the cache's fingerprint: answers cached by an older pipeline are not served
 
 
@@ -128,7 +131,7 @@ class AnswerService:
         cache_key = self._cache_key(question, history, options)
         if cache_key and vector is None:
             vector = self.kb.embedder.embed_query(question)
-        if cache_key and vector is not None and (hit := self._cached(cache_key, vector)):
+        if cache_key and vector is not None and (hit := self._cached(cache_key, vector, question)):
             events = list(hit)
             if events[-1].data.grounded == Grounded.NOT_FOUND:
                 self.feedback.record_not_found(question)
@@ -150,7 +153,7 @@ class AnswerService:
             yield from self._draft_checked(answer, self._prompt_history(history), lang, options.temperature)
         answer.timings["generate_ms"] = (time.perf_counter() - started) * 1000
         if cache_key and vector is not None and not any(s.embedding for s in answer.sources):  # may find more later
-            self.cache.store(self.kb.name, cache_key[0], cache_key[1], question, vector, answer.to_json())
+            self._remember(cache_key, question, vector, answer)
         if answer.grounded == Grounded.NOT_FOUND and not history:  # a gap in the documents (`feedback report`)
             self.feedback.record_not_found(question)
         yield Event(EventKind.DONE, answer)
@@ -185,6 +188,14 @@ class AnswerService:
         c = self.settings.cache
         return AnswerCache(self.settings.dirs.answer_cache, c.min_similarity, c.max_entries)
 
+    def _remember(self, key: tuple[str, str], question: str, vector: np.ndarray, answer: Answer) -> None:
+        """The cache saves time, it is not the answer: a write the data dir refuses (a full disk) leaves this
+        answer uncached, said in the log, and the answer is given all the same."""
+        try:
+            self.cache.store(self.kb.name, key[0], key[1], question, vector, answer.to_json())
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("answer not cached (%s: %s)", type(exc).__name__, str(exc)[:200])
+
     def _cache_key(self, question: str, history: list[Turn], options: AskOptions) -> tuple[str, str] | None:
         """(KB version, settings fingerprint), or None when this question must not use the cache."""
         if not (self.settings.cache.enabled and options.use_cache) or history or options.where:
@@ -196,9 +207,11 @@ class AnswerService:
         )  # fmt: skip
         return self.kb.version, fp
 
-    def _cached(self, key: tuple[str, str], vector: np.ndarray) -> Iterator[Event] | None:
+    def _cached(self, key: tuple[str, str], vector: np.ndarray, question: str) -> Iterator[Event] | None:
+        """A cached answer to a question close to this one that names the same codes and numbers."""
         started = time.perf_counter()
-        found = self.cache.lookup(self.kb.name, key[0], key[1], vector)
+        named = codes_in(question)
+        found = self.cache.lookup(self.kb.name, key[0], key[1], vector, lambda asked: codes_in(asked) == named)
         if found is None:
             return None
         answer = Answer.from_json(found[0])

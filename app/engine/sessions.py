@@ -12,6 +12,16 @@ from app.engine.answer import Answer, AskOptions, Event, EventKind
 from app.engine.conversations import ConversationStore
 from app.engine.memory import Turn
 from app.engine.service import AnswerService
+from core.errors import StorageError
+
+
+class UnsavedTurnError(StorageError):
+    """The answer was produced but its turn could not be stored (a full disk): it travels with the error, so the
+    CLI, the API and the page still give it, and say the conversation did not keep it."""
+
+    def __init__(self, message: str, answer: Answer) -> None:
+        super().__init__(message)
+        self.answer = answer
 
 
 class Sessions:
@@ -27,13 +37,17 @@ class Sessions:
     def stream(
         self, service: AnswerService, conversation_id: str, question: str, options: AskOptions, owner: str = ""
     ) -> Generator[Event, None, None]:
-        """The service's events; the turn is stored when the answer is done. A generator: whoever stops reading
-        it half-way closes it, which closes the service's answer and releases the model."""
+        """The service's events; the turn is stored when the answer is done, before the answer is handed on (a
+        reader may stop at it). A generator: whoever stops reading it half-way closes it, which closes the
+        service's answer and releases the model. A turn the store refuses ends it in UnsavedTurnError."""
         history = self.store.turns(conversation_id, owner)
         for event in service.stream(question, history, options):
             if event.kind == EventKind.DONE:
                 answer: Answer = event.data
-                self.store.append(conversation_id, Turn(question, answer.answer), owner, answer.to_json())
+                try:
+                    self.store.append(conversation_id, Turn(question, answer.answer), owner, answer.to_json())
+                except StorageError as exc:
+                    raise UnsavedTurnError(str(exc), answer) from exc
             yield event
 
     def ask(

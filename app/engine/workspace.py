@@ -89,7 +89,7 @@ class Workspace:
         done = []
         for name in half_done(self.settings.dirs):
             try:
-                with self._opened(name).kb.writing() as kb:
+                with self._opened(name).kb.writing(wait_s=0) as kb:  # not behind a running ingestion
                     remove_unnamed(upload_folder(self.settings.dirs, name), {f.path for f in kb.files()})
             except ZhikuError as exc:
                 log.warning("knowledge base %r not recovered now: %s", name, exc)

@@ -14,12 +14,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi import Path as PathParam
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from app.engine.answer import Answer, AskOptions, Event
 from app.engine.query import Filter
-from app.engine.sessions import Sessions
+from app.engine.sessions import Sessions, UnsavedTurnError
 from app.engine.workspace import Workspace
+from app.web.errors import error_body
 from app.web.page.documents import page_caches
 from app.web.relay import last, relay
 from core.errors import UnknownKBError, ZhikuError
@@ -136,8 +138,9 @@ class Api:
         body.checked(self.settings.limits)
         return self.workspace.existing(body.kb).search(body.question, options=body.options()).to_json(body.question)
 
-    async def ask(self, body: AskRequest, request: Request) -> dict[str, Any]:
-        """Async, so the answer runs in a thread of its own (`relay.py`): a client that goes away stops it."""
+    async def ask(self, body: AskRequest, request: Request) -> Any:
+        """Async, so the answer runs in a thread of its own (`relay.py`): a client that goes away stops it. An
+        answer whose turn the conversation could not keep (a full disk) is a 507 that still carries the answer."""
         body.checked(self.settings.limits)
         options = body.options(
             evidence_only=body.evidence_only, use_cache=body.use_cache, temperature=body.temperature,
@@ -153,7 +156,13 @@ class Api:
             session.append(self.sessions.open(body.session, service.kb.name, API_OWNER))
             yield from self.sessions.stream(service, session[0], body.question, options, API_OWNER)
 
-        done = await last(relay(answering(), request.is_disconnected))
+        try:
+            done = await last(relay(answering(), request.is_disconnected))
+        except UnsavedTurnError as exc:
+            message = f"{exc} (the answer is in `answer`)"
+            return JSONResponse(
+                {**error_body(507, message), "answer": {**exc.answer.to_json(), "session": session[0]}}, 507
+            )
         answer: Answer = done.data
         return {**answer.to_json(), "session": session[0]} if session else answer.to_json()
 

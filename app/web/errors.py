@@ -2,7 +2,8 @@
 fault it was: 400 bad input, 401 no key, 403 someone else's private knowledge base (or a cross-site request),
 404 no such knowledge base, document or route, 405 wrong method, 409 built with another embedding model, 413 over
 a configured limit, 422 a malformed body, 429 locked out after wrong keys or passwords, 503 the model cannot be
-loaded.
+loaded or a write waited longer than `ingest.writer_wait_s` behind another, 507 the data dir refused a write (a
+full disk; `/api/ask` then adds the answer it produced beside `error`).
 
 FastAPI's own errors (404, 405, 422, HTTPException) answer `{"detail": ...}` unless told otherwise, and a 422
 repeats the input it refused; here they are all rewritten, and a validation error names each field and reason,
@@ -25,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.errors import (
     AccessDeniedError,
+    BusyError,
     EmbeddingMismatchError,
     ModelNotFoundError,
     StorageError,
@@ -40,7 +42,7 @@ _TYPES = {
 }  # fmt: skip
 _STATUSES = {
     UnknownKBError: 404, AccessDeniedError: 403, EmbeddingMismatchError: 409, ModelNotFoundError: 503,
-    TooLargeError: 413, StorageError: 507,
+    TooLargeError: 413, StorageError: 507, BusyError: 503,
 }  # fmt: skip
 _SHOWN_ERRORS = 5  # validation errors named in one message; a list of 260k bad tags is not 260k lines
 _SHOWN_CHARS = 60  # of each part of a field's location (a dict key in the body is the sender's text)

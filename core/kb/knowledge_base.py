@@ -12,7 +12,6 @@ module writes the manifest, Chroma or the keyword index.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import math
 import uuid
@@ -34,6 +33,7 @@ from core.kb.lexical import Hit, LexicalIndex
 from core.kb.manifest import Dropped, FileEntry, FileStatus, Manifest
 from core.kb.vectors import Neighbour, VectorStore, mismatch
 from core.kb.verified import VerifiedStore
+from core.kb.writer_lock import writer_lock
 from core.settings import Settings, VectorStoreSettings
 from core.tokens import index_text
 
@@ -43,11 +43,13 @@ _TWIN_BATCH = 64  # near-duplicates re-embedded per call when their twin's docum
 class KnowledgeBase:
     def __init__(
         self, data_dir: Path, kb: str, embedder: Embedder, *, check_model: bool = True,
-        store: VectorStoreSettings | None = None,
+        store: VectorStoreSettings | None = None, writer_wait_s: float = 0.0,
     ) -> None:  # fmt: skip
-        """`check_model=False` only for `reindex`, which exists to change the model. `store`: where the
-        vectors live (default: embedded Chroma in the data dir); the manifest and keyword index stay there."""
+        """`check_model=False` only for `reindex`, which changes the model. `store`: where the vectors live
+        (default: Chroma in the data dir). `writer_wait_s`: how long a write waits for another (`writing`)."""
         self.name = kb
+        self.writer_wait_s = writer_wait_s
+        self.on_wait: Callable[[], None] | None = None  # told once when a write has to wait its turn
         self.dirs = DataDir(data_dir)
         self.embedder = embedder
         self.manifest = Manifest(self.dirs.manifest(collection_name(kb)))
@@ -131,8 +133,7 @@ class KnowledgeBase:
         return ahead.embedding(self)
 
     def rarity(self, words: Sequence[str]) -> dict[str, float]:
-        """Each word's inverse chunk frequency over the whole knowledge base (smoothed; a word no chunk holds
-        weighs most)."""
+        """Each word's smoothed inverse chunk frequency in the knowledge base (a word no chunk holds weighs most)."""
         total = self._chunk_total()
         return {w: math.log((total + 1) / (n + 0.5)) for w, n in self.lexical.chunk_frequency(words).items()}
 
@@ -152,8 +153,7 @@ class KnowledgeBase:
         return self.manifest.doc_ids_matching(documents, file_types, tags)
 
     def also_in(self, src: Source) -> tuple[str, ...]:
-        """Other files holding this passage: copies of its document, and documents whose near-duplicate of
-        it (or of a chunk joined to it) was not stored."""
+        """Other files holding this passage: copies of its document, and those whose near-duplicate was not stored."""
         paths = self.manifest.paths_of(src.doc_id) + self.manifest.twin_paths((src.chunk_id, *src.joined))
         return tuple(dict.fromkeys(p for p in paths if p != src.source))
 
@@ -186,14 +186,11 @@ class KnowledgeBase:
 
     # -- writing: one writer at a time -----------------------------------------------------------------
     @contextmanager
-    def writing(self) -> Iterator[KnowledgeBase]:
-        """One writer per knowledge base at a time; unfinished work of a killed writer is undone first."""
-        lock_path = self.manifest.path.with_suffix(".lock")
-        with lock_path.open("w") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise ZhikuError(f"another ingestion into knowledge base {self.name!r} is running") from None
+    def writing(self, wait_s: float | None = None) -> Iterator[KnowledgeBase]:
+        """One writer per knowledge base at a time, in any thread or process: another waits its turn up to
+        `wait_s` (default `writer_wait_s`), then BusyError. Unfinished work of a killed writer is undone first."""
+        wait_s = self.writer_wait_s if wait_s is None else wait_s
+        with writer_lock(self.manifest.path.with_suffix(".lock"), self.name, wait_s, self.on_wait):
             self._refuse_legacy()
             if not self.manifest.get_meta("collection"):
                 self.manifest.set_meta("collection", self.vectors.name)
@@ -396,4 +393,7 @@ def open_kb(settings: Settings, kb: str | None = None, check_model: bool = True)
     `check_model=False` only to reindex or to list files (which reads the manifest alone)."""
     embedder = make_embedder(settings.embedding)
     name = kb or settings.kb
-    return KnowledgeBase(settings.data_dir, name, embedder, check_model=check_model, store=settings.vectorstore)
+    return KnowledgeBase(
+        settings.data_dir, name, embedder, check_model=check_model, store=settings.vectorstore,
+        writer_wait_s=settings.ingest.writer_wait_s,
+    )  # fmt: skip

@@ -11,6 +11,7 @@ import gradio as gr
 
 from app.engine.answer import Answer, AskOptions, EventKind
 from app.engine.query import Filter
+from app.engine.sessions import UnsavedTurnError
 from app.web.page.context import PageContext, new_owner, plain_error
 from app.web.page.conversations import ChatHistory, Conversations
 from app.web.page.render import finished_markdown, streaming_markdown
@@ -89,6 +90,10 @@ class Asking:
                         return
                     chat[-1]["content"] = streaming_markdown(text, drafted, sources, labels, query)
                     yield chat, conversation_id, owner, "", gr.skip(), gr.skip(), gr.skip()
+        except UnsavedTurnError as exc:  # the answer stands, said not kept in the conversation (a full disk)
+            detail = exc.answer.to_json()
+            chat[-1]["content"] = finished_markdown(exc.answer, show_draft) + self.ctx.error(str(exc))
+            yield chat, conversation_id, owner, "", gr.skip(), self.sources.choices(detail), detail
         except Exception as exc:  # in words, never a traceback; the passages found so far stay readable
             if not isinstance(exc, ZhikuError):
                 log.exception("answering %r failed", message)

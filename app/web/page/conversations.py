@@ -16,6 +16,7 @@ from app.web.page.context import PageContext, new_owner
 from app.web.page.export import conversation_markdown, export_filename
 from app.web.page.render import finished_markdown
 from app.web.page.sources import Sources
+from core.errors import StorageError
 
 ChatHistory = list[dict[str, Any]]
 
@@ -66,18 +67,26 @@ class Conversations:
 
     def rename(
         self, conversation_id: str, title: str, owner: str, kb: str, request: gr.Request | None = None
-    ) -> tuple[str, gr.Radio]:
+    ) -> tuple[Any, gr.Radio]:
         owner = self.ctx.who(owner, request)
         if conversation_id and title.strip():
-            self.store.rename(conversation_id, title.strip(), owner)
+            try:
+                self.store.rename(conversation_id, title.strip(), owner)
+            except StorageError as exc:  # a full disk: said, and the title kept in its box to try again
+                gr.Warning(str(exc))
+                return gr.skip(), self.listing(owner, conversation_id, kb)
         return "", self.listing(owner, conversation_id, kb)
 
     def delete(
         self, conversation_id: str, owner: str, kb: str, request: gr.Request | None = None
-    ) -> tuple[ChatHistory, str, gr.Radio]:
+    ) -> tuple[Any, Any, gr.Radio]:
         owner = self.ctx.who(owner, request)
         if conversation_id:
-            self.store.delete(conversation_id, owner)
+            try:
+                self.store.delete(conversation_id, owner)
+            except StorageError as exc:  # a full disk: said, and the conversation left open
+                gr.Warning(str(exc))
+                return gr.skip(), gr.skip(), self.listing(owner, conversation_id, kb)
         return [], "", self.listing(owner, "", kb)
 
     def export(self, conversation_id: str, owner: str, request: gr.Request | None = None) -> str | None:
