@@ -194,6 +194,7 @@ def test_a_bad_file_fails_on_its_own_line_and_the_pass_goes_on(settings: Setting
 
 
 def test_a_pass_another_writer_holds_off_is_postponed_not_lost(settings: Settings, docs: Path):
+    settings.ingest.writer_wait_s = 0  # writes take turns; this test's own writer never leaves, so no waiting
     lines: list[str] = []
     watch, _ = watch_of(settings, docs, lines)
     batcher = Batcher(0.0, 60.0)
