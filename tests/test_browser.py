@@ -204,7 +204,8 @@ def test_a_document_with_script_and_onerror_stays_inert(service: str, page: Page
     assert "pump xss note.md" in answer
     page.locator("#source-pick input").click()
     page.get_by_role("option", name="pump xss note.md").first.click()
-    expect(page.locator("#passage")).to_contain_text("<script>")  # shown as text
+    # the tags are stripped at ingestion since issue 20 (inline HTML in text), the words kept; nothing runs
+    expect(page.locator("#passage")).to_contain_text("the X-9 seal is replaced yearly")
     assert page.evaluate("() => window.__xss") is None and dialogs == []
     assert page.locator("#chat img[src='x'], #passage img[src='x']").count() == 0
 

@@ -84,7 +84,7 @@ def test_a_server_killed_during_an_upload_leaves_nothing_half_done(tmp_path: Pat
         upload.start()
         while "big.txt" not in service.sources(KAPPA):  # its first chunks are stored and found: half written
             assert upload.is_alive(), "the upload ended before it could be interrupted"
-        assert "big.txt" not in service.documents() and staging_folders(temp)
+        assert staging_folders(temp)  # half written (listed as still embedding since issue 20, item 4)
         service.process.send_signal(signal.SIGKILL)
         service.stop()
         upload.join(timeout=60)
