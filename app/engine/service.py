@@ -134,7 +134,7 @@ class AnswerService:
         if cache_key and vector is not None and (hit := self._cached(cache_key, vector, question)):
             events = list(hit)
             if events[-1].data.grounded == Grounded.NOT_FOUND:
-                self.feedback.record_not_found(question)
+                self._note_not_found(question)
             yield from events
             return
         retrieval = self.retrieve(question, history, options, vector)
@@ -155,7 +155,7 @@ class AnswerService:
         if cache_key and vector is not None and not any(s.embedding for s in answer.sources):  # may find more later
             self._remember(cache_key, question, vector, answer)
         if answer.grounded == Grounded.NOT_FOUND and not history:  # a gap in the documents (`feedback report`)
-            self.feedback.record_not_found(question)
+            self._note_not_found(question)
         yield Event(EventKind.DONE, answer)
 
     def _lead_text(self, retrieval: Retrieval, lang: str) -> tuple[Grounded, str]:
@@ -195,6 +195,13 @@ class AnswerService:
             self.cache.store(self.kb.name, key[0], key[1], question, vector, answer.to_json())
         except (sqlite3.Error, OSError) as exc:
             log.warning("answer not cached (%s: %s)", type(exc).__name__, str(exc)[:200])
+
+    def _note_not_found(self, question: str) -> None:
+        """The note for `feedback report`, like the cache, is not the answer: a refused write is logged."""
+        try:
+            self.feedback.record_not_found(question)
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("unanswered question not noted (%s: %s)", type(exc).__name__, str(exc)[:200])
 
     def _cache_key(self, question: str, history: list[Turn], options: AskOptions) -> tuple[str, str] | None:
         """(KB version, settings fingerprint), or None when this question must not use the cache."""

@@ -97,3 +97,17 @@ def test_the_page_shows_the_answer_and_says_its_turn_was_not_saved(
     shown = chat[-1]["content"]
     assert "60 N·m" in shown and "this turn was not saved to conversation" in shown and "disk full" in shown
     assert store.turns(conversation, "browser-1") == []
+
+
+def test_a_question_not_found_is_answered_when_its_note_for_the_feedback_report_cannot_be_written(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+):
+    """An answer that is "not found" notes the question for `feedback report` (issue 22): on a full disk that
+    note, like the answer cache, is a saving, not the answer (before: a 500)."""
+    with served(settings) as api:
+        done = api.post("/api/ingest", files=[("files", ("pump.txt", b"The impeller clearance of P-7 is 0.3 mm."))])
+        assert done.json()["ingested"] == 1
+        monkeypatch.setattr(sqlite, "transaction", full)
+        asked = api.post("/api/ask", json={"question": "What is the warranty period of robot RX-9?"})
+        assert asked.status_code == 200, asked.text[:300]
+        assert asked.json()["grounded"] == "not_found"
