@@ -28,8 +28,8 @@ from typing import Any
 import jieba.posseg
 
 from app.engine.answer import AskOptions
-from app.engine.evidence import Evidence
-from app.engine.query import CODE, Filter, codes_in
+from app.engine.evidence import Across, Evidence
+from app.engine.query import Filter, codes_in
 from app.engine.service import AnswerService
 from bench import eval as ev
 from bench.embeddings import ROOT
@@ -80,12 +80,12 @@ def meaning_models(service: AnswerService) -> dict[str, Embedder]:
 
 
 def lead_meaning(question: str, lead: list[Evidence], embedder: Embedder) -> float:
-    """How close the lead's closest sentence is to the question: an answerable question's lead states what it
-    asks; a question whose answer was removed gets sentences about its subject but not its attribute."""
+    """How close the lead's closest sentence is to the question (codes left out, as the lead scores sentences
+    in another language: `evidence.Across`): an answerable question's lead states what it asks; a question whose
+    answer was removed gets sentences about its subject but not its attribute."""
     if not lead:
         return 0.0
-    vectors = embedder.embed_documents([CODE.sub(" ", e.text) for e in lead])
-    return round(float(max(vectors @ embedder.embed_query(CODE.sub(" ", question)))), 4)
+    return round(max(Across(detect_language(question), question, embedder).similarity([e.text for e in lead])), 4)
 
 
 def proper_nouns(question: str) -> set[str]:

@@ -187,13 +187,14 @@ def _beside_codes(question_words: Sequence[str], asked: frozenset[str]) -> set[s
 
 
 def _candidates(sources: list[Source], codes: frozenset[str]) -> list[_Candidate]:
+    asked = _lettered(codes)
     out = []
     for number, src in enumerate(sources, 1):
         subject = frozenset(codes_in(src.subject))
-        titles = {_first_line(src.text), *(" ".join(part.split()) for part in src.heading.split(" > "))}
+        titles = _titles(src)
         for sentence in sentences(src.text):
             candidate = _Candidate(number, src, sentence, frozenset(codes_in(sentence)), subject)
-            if sentence not in titles and _quotable(candidate, codes):
+            if sentence not in titles and _quotable(candidate, asked):
                 out.append(candidate)
     return out
 
@@ -233,14 +234,13 @@ def _rarity(terms: set[str], held: list[set[str]]) -> dict[str, float]:
     return {w: math.log((len(held) + 1) / (sum(w in h for h in held) + 0.5)) for w in terms}
 
 
-def _quotable(candidate: _Candidate, codes: frozenset[str]) -> bool:
+def _quotable(candidate: _Candidate, asked: frozenset[str]) -> bool:
     """Not a heading ("Impeller" shares the question's words and says nothing; a bulleted item is no heading),
     and not about another thing than the question names: a sentence naming AL-210 and not AL-105 answers nothing
     about AL-105, however many of the question's words it shares; nor does one naming alarm E21 of another
     machine's manual, when the question names AL-105 on the CK6140."""
     if _heading_like(candidate.text) and not _BULLET.match(candidate.text):
         return False
-    asked = _lettered(codes)
     if not asked:
         return True
     named = _lettered(candidate.codes)
@@ -260,12 +260,13 @@ def _lettered(codes: frozenset[str]) -> frozenset[str]:
     return frozenset(c for c in codes if any(ch.isalpha() for ch in c))
 
 
-def _first_line(text: str) -> str:
-    """A passage's first line, when it is a title ("ZK-200 Spindle Unit - Operator Manual": no end punctuation,
-    no figure but a code's): it names the document, and states nothing. So does a line that is the passage's
-    heading or one of its parents ("CoolCut 8 water-miscible coolant — datasheet > Monitoring")."""
-    line = " ".join(text.lstrip().split("\n", 1)[0].split())
-    return "" if _TITLE_STOP.search(line) or _DIGIT.search(CODE.sub(" ", line)) else line
+def _titles(src: Source) -> set[str]:
+    """Lines that name rather than state: the passage's heading and its parents ("CoolCut 8 water-miscible
+    coolant — datasheet > Monitoring"), and its first line when that is a title ("ZK-200 Spindle Unit - Operator
+    Manual": no end punctuation, no figure but a code's)."""
+    first = " ".join(src.text.lstrip().split("\n", 1)[0].split())
+    title = "" if _TITLE_STOP.search(first) or _DIGIT.search(CODE.sub(" ", first)) else first
+    return {title, *(" ".join(part.split()) for part in src.heading.split(" > "))}
 
 
 def lead_of(evidence: list[Evidence]) -> list[Evidence]:

@@ -17,6 +17,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import cached_property
 
@@ -43,6 +44,16 @@ from core.tokens import query_words
 
 log = logging.getLogger(__name__)
 ANSWER_FORMAT = 3  # in the cache's fingerprint: answers cached by an older pipeline are not served
+
+
+@contextmanager
+def _not_the_answer(what: str) -> Iterator[None]:
+    """The cache and the note for `feedback report` save time, they are not the answer: a write the data dir
+    refuses (a full disk) is said in the log, and the answer is given all the same."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        log.warning("%s (%s: %s)", what, type(exc).__name__, str(exc)[:200])
 
 
 def stands_alone(found: Found) -> bool:
@@ -189,19 +200,12 @@ class AnswerService:
         return AnswerCache(self.settings.dirs.answer_cache, c.min_similarity, c.max_entries)
 
     def _remember(self, key: tuple[str, str], question: str, vector: np.ndarray, answer: Answer) -> None:
-        """The cache saves time, it is not the answer: a write the data dir refuses (a full disk) leaves this
-        answer uncached, said in the log, and the answer is given all the same."""
-        try:
+        with _not_the_answer("answer not cached"):
             self.cache.store(self.kb.name, key[0], key[1], question, vector, answer.to_json())
-        except (sqlite3.Error, OSError) as exc:
-            log.warning("answer not cached (%s: %s)", type(exc).__name__, str(exc)[:200])
 
     def _note_not_found(self, question: str) -> None:
-        """The note for `feedback report`, like the cache, is not the answer: a refused write is logged."""
-        try:
+        with _not_the_answer("unanswered question not noted"):
             self.feedback.record_not_found(question)
-        except (sqlite3.Error, OSError) as exc:
-            log.warning("unanswered question not noted (%s: %s)", type(exc).__name__, str(exc)[:200])
 
     def _cache_key(self, question: str, history: list[Turn], options: AskOptions) -> tuple[str, str] | None:
         """(KB version, settings fingerprint), or None when this question must not use the cache."""
