@@ -11,9 +11,8 @@ main states are written to docs/screenshots/ on every run.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.conftest import ROOT, TEST_CONFIG, pdf_with_pages, run_cli
-from tests.web import free_port, wait_healthy
+from tests.web import free_port, serve_process
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "docs" / "screenshots"
@@ -29,25 +28,22 @@ ANSWER_TIMEOUT_MS = 120_000
 WAIT_MS = 120_000  # for any state of the page; the browser tests assert what the page shows, not how soon
 
 
+@contextmanager
+def page_service(tmp_path_factory: pytest.TempPathFactory, docs: Path, name: str) -> Iterator[str]:
+    """`docs` ingested into a fresh data dir, and `python -m app serve` over it with the test profile, as users
+    start it (a subprocess on 127.0.0.1); shared by the browser test modules."""
+    data_dir = tmp_path_factory.mktemp(name)
+    ingested = run_cli("ingest", str(docs), data_dir=data_dir)
+    assert ingested.returncode == 0, ingested.stderr
+    env = {**os.environ, "ZHIKU_DATA_DIR": str(data_dir), "GRADIO_ANALYTICS_ENABLED": "False"}
+    with serve_process(env, free_port(), ["--config", str(TEST_CONFIG)]) as url:
+        yield url
+
+
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory, docs_dir: Path) -> Iterator[str]:
-    data_dir = tmp_path_factory.mktemp("browser")
-    ingested = run_cli("ingest", str(docs_dir), data_dir=data_dir)
-    assert ingested.returncode == 0, ingested.stderr
-    port = free_port()
-    env = {**os.environ, "ZHIKU_DATA_DIR": str(data_dir), "GRADIO_ANALYTICS_ENABLED": "False"}
-    cmd = [sys.executable, "-m", "app", "serve", "--config", str(TEST_CONFIG), "--port", str(port)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, alive=lambda: proc.poll() is None)
+    with page_service(tmp_path_factory, docs_dir, "browser") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,8 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pypdfium2 as pdfium
@@ -23,9 +20,15 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.conftest import ROOT, TEST_CONFIG, run_cli
-from tests.test_browser import ANSWER_TIMEOUT_MS, browser, new_page, open_page, shot  # noqa: F401  (fixture)
-from tests.web import free_port, wait_healthy
+from tests.conftest import ROOT
+from tests.test_browser import (  # noqa: F401  (browser: a fixture)
+    ANSWER_TIMEOUT_MS,
+    browser,
+    new_page,
+    open_page,
+    page_service,
+    shot,
+)
 
 MANUAL = ROOT / "examples" / "ZK-200_spindle_manual.pdf"
 DATASHEET = ROOT / "examples" / "coolant_datasheet.md"
@@ -37,23 +40,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     docs = tmp_path_factory.mktemp("checking-docs")
     for f in (MANUAL, DATASHEET):
         shutil.copy(f, docs / f.name)
-    data_dir = tmp_path_factory.mktemp("checking")
-    ingested = run_cli("ingest", str(docs), data_dir=data_dir)
-    assert ingested.returncode == 0, ingested.stderr
-    port = free_port()
-    env = {**os.environ, "ZHIKU_DATA_DIR": str(data_dir), "GRADIO_ANALYTICS_ENABLED": "False"}
-    cmd = [sys.executable, "-m", "app", "serve", "--config", str(TEST_CONFIG), "--port", str(port)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, alive=lambda: proc.poll() is None)
+    with page_service(tmp_path_factory, docs, "checking") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def ask(page: Page, question: str) -> str:

@@ -7,28 +7,18 @@ Same server and waits as tests/test_browser_checking.py (an English browser on t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from playwright.sync_api import Page, expect
 
 from app.web.page.gradio_words import GRADIO_WORDS
 from ingest.loaders import LOADERS
-from tests.test_browser import browser, new_page, open_page, shot  # noqa: F401  (fixture)
-from tests.test_browser_checking import ask, service  # noqa: F401  (fixture)
+from tests.test_browser import browser, open_page, shot  # noqa: F401  (fixture)
+from tests.test_browser_checking import ask, page, service  # noqa: F401  (fixtures: an English browser)
 
 QUESTION = "What is the maximum speed of the ZK-200 spindle?"
 ENGLISH_DEFAULTS = {"Drop File Here", "Click to Upload", "Copy message", "Clear", "Share", "Download", "Remove"}
 
 
-@pytest.fixture
-def page(browser) -> Iterator[Page]:  # noqa: F811
-    p = new_page(browser, viewport={"width": 1500, "height": 1000}, locale="en-US")
-    yield p
-    p.context.close()
-
-
-def labels_shown(page: Page) -> set[str]:
+def labels_shown(page: Page) -> set[str]:  # noqa: F811
     return set(
         page.evaluate(
             "() => [...document.querySelectorAll('[aria-label],[title]')]"

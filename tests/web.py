@@ -7,7 +7,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -61,23 +61,23 @@ def service_in_thread(settings: Settings) -> Iterator[str]:
 
 
 @contextmanager
-def serve_process(env: dict[str, str], port: int) -> Iterator[str]:
-    """`python -m app serve` as a user starts it, with `env`, on 127.0.0.1:`port`, until healthy; stopped after
-    (killed when a page client a failed test left open holds the shutdown)."""
-    with serving(env, port) as (url, _):
+def serve_process(env: dict[str, str], port: int, args: Sequence[str] = ()) -> Iterator[str]:
+    """`python -m app serve` as a user starts it, with `env` (and `args`: "--config", ...), on 127.0.0.1:`port`,
+    until healthy; stopped after (killed when a page client a failed test left open holds the shutdown)."""
+    with serving(env, port, args=args) as (url, _):
         yield url
 
 
 @contextmanager
 def serving(
     env: dict[str, str], port: int, preexec_fn: Callable[[], None] | None = None, output: IO[str] | None = None,
-    timeout_s: float = 120.0,
+    timeout_s: float = 120.0, args: Sequence[str] = (),
 ) -> Iterator[tuple[str, subprocess.Popen[str]]]:  # fmt: skip
     """`serve_process`, also handing over the process (its pid, to watch or limit it); `preexec_fn` runs in the
     child before `serve` starts (a resource limit); `output` takes what it prints (a pipe nobody reads while it
     runs would stop a long-running server once full)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--port", str(port)], cwd=ROOT, env=env, text=True,
+        [sys.executable, "-m", "app", "serve", *args, "--port", str(port)], cwd=ROOT, env=env, text=True,
         stdout=output or subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=preexec_fn,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
