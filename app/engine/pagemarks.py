@@ -84,9 +84,9 @@ def merge_lines(boxes: Iterable[Box]) -> list[Box]:
     return lines
 
 
-def sentence_boxes(textpage: Any, sentences: Iterable[str], chars: Sequence[str] | None = None) -> list[Box]:
+def sentence_boxes(textpage: Any, sentences: Iterable[str]) -> list[Box]:
     """The line boxes of every occurrence of each sentence on the page (empty for one not on it)."""
-    chars = page_chars(textpage) if chars is None else chars
+    chars = page_chars(textpage)
     found: list[Box] = []
     for sentence in sentences:
         for span in find_spans(chars, sentence):

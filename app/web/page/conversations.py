@@ -3,7 +3,9 @@ memory follows the conversation, not the browser tab."""
 
 from __future__ import annotations
 
+import hashlib
 import html
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ class Conversations:
     def __init__(self, ctx: PageContext, sources: Sources) -> None:
         self.ctx, self.sources = ctx, sources
         self.store = ctx.sessions.store
+        self._exports: Path | None = None  # one folder for this page's exports, made on the first
 
     def listing(self, owner: str, selected: str, kb: str) -> gr.Radio:
         found = self.store.list(owner, kb=kb or self.ctx.settings.kb) if owner else []
@@ -90,12 +93,26 @@ class Conversations:
         return [], "", self.listing(owner, "", kb)
 
     def export(self, conversation_id: str, owner: str, request: gr.Request | None = None) -> str | None:
-        """A Markdown file of the conversation, in a fresh temporary folder (Gradio serves files from there)."""
+        """A Markdown file of the conversation, in this page's temporary folder (Gradio serves a copy of it)."""
         owner = self.ctx.who(owner, request)
         conversation = self.store.get(conversation_id, owner) if conversation_id else None
         if conversation is None:
             return None
         text = conversation_markdown(conversation, self.store.entries(conversation.id, owner), self.ctx.labels)
-        path = Path(tempfile.mkdtemp(prefix="zhiku-export-")) / export_filename(conversation.title)
-        path.write_text(text, encoding="utf-8")
-        return str(path)
+        return str(self._export_file(conversation.id, export_filename(conversation.title), text))
+
+    def _export_file(self, conversation_id: str, name: str, text: str) -> Path:
+        """The conversation's export, rewritten in place: the export is refreshed after every answer, so a new
+        temporary folder each time left one behind per answer for as long as the server ran. One folder per
+        conversation (named by a hash: an API session id is the client's text); a file of an older title goes."""
+        if self._exports is None:
+            self._exports = Path(tempfile.mkdtemp(prefix="zhiku-export-"))
+        folder = self._exports / hashlib.sha256(conversation_id.encode()).hexdigest()[:16]
+        folder.mkdir(exist_ok=True)
+        for old in folder.iterdir():
+            if old.name != name and not old.name.startswith("."):
+                old.unlink(missing_ok=True)
+        handle, written = tempfile.mkstemp(dir=folder, prefix=".")  # then renamed: never read half-written
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        return Path(written).replace(folder / name)

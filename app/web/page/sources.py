@@ -16,7 +16,6 @@ from typing import Any
 import gradio as gr
 
 from app.engine.answer import Answer
-from app.engine.evidence import Evidence
 from app.engine.pagemarks import MarkedPage, find_spans, render_marked
 from app.web.page.context import PageContext
 from core.documents import Source
@@ -61,7 +60,7 @@ class Sources:
             return "", ""
         src = answer.sources[citation - 1]
         quoted = [e.text for e in answer.evidence if e.citation == citation and e.text.strip()]
-        text = passage_html(src, answer.evidence, citation)
+        text = passage_html(src, quoted, citation)
         settings = self.ctx.settings
         path = locate(src.source, [upload_folder(settings.dirs, self.ctx.kb(kb, request).name)])
         marked = None
@@ -105,7 +104,7 @@ def viewer_html(marked: MarkedPage, title: str, labels: dict[str, str]) -> str:
         f'<button type="button" class="zhiku-view-btn" data-act="{act}" title="{html.escape(labels[key])}" '
         f'aria-label="{html.escape(labels[key])}">{face}</button>'
         for act, key, face in (("out", "zoom_out", "−"), ("fit", "zoom_fit", "↔"), ("in", "zoom_in", "+"),
-                               ("full", "fullscreen", "⛶"))
+                               ("full", "fullscreen", "⤢"))
     )  # fmt: skip
     return (
         f'<div class="zhiku-viewer"><div class="zhiku-view-bar"><b>{html.escape(title)}</b> '
@@ -128,14 +127,13 @@ def _open(path: Path, ingest: IngestSettings) -> Any:
     return None
 
 
-def passage_html(src: Source, evidence: Sequence[Evidence], citation: int) -> str:
-    """The passage, escaped, with the sentences quoted as evidence for this citation marked wherever they are,
-    whitespace ignored (a quote joins what a line wrap split, in Chinese without a space), and scrolled to by the
-    page's script."""
+def passage_html(src: Source, quoted: Sequence[str], citation: int) -> str:
+    """The passage, escaped, with the sentences quoted as evidence for this citation (`quoted`, as marked on the
+    page image) marked wherever they are, whitespace ignored (a quote joins what a line wrap split, in Chinese
+    without a space), and scrolled to by the page's script."""
     marked: set[int] = set()
-    for e in evidence:
-        if e.citation == citation and e.text.strip():
-            marked.update(i for span in find_spans(list(src.text), e.text) for i in range(span[0], span[-1] + 1))
+    for sentence in quoted:
+        marked.update(i for span in find_spans(list(src.text), sentence) for i in range(span[0], span[-1] + 1))
     parts, inside = [], False
     for i, ch in enumerate(src.text):
         if (i in marked) != inside:
