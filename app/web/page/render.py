@@ -50,13 +50,21 @@ def draft_block(done: Answer, labels: dict[str, str]) -> str:
     )
 
 
-def timing_line(timings: dict[str, float], labels: dict[str, str]) -> str:
-    """Where the time went, so a slow answer is explained, not mysterious: the parts an answer had."""
-    parts = [labels["t_retrieve"].format(ms=timings.get("retrieve_ms", 0.0))]
+def timing_line(timings: dict[str, float], labels: dict[str, str], held_back: bool = False) -> str:
+    """Where the time went, so a slow answer is explained, not mysterious: the parts an answer had. The model's
+    figures only where it ran, and one figure for a draft whose every sentence was held back (`held_back`):
+    first token and tokens/s say nothing about quoted text, and a draft of two tokens made thousands "per s"."""
+    if "verified_ms" in timings:  # served before any search
+        parts = [labels["t_verified"].format(ms=timings["verified_ms"])]
+    else:
+        parts = [labels["t_retrieve"].format(ms=timings.get("retrieve_ms", 0.0))]
     if "cache_ms" in timings:
         parts.append(labels["t_cache"].format(ms=timings["cache_ms"]))
-    if "first_token_ms" in timings:
-        parts.append(labels["t_first"].format(ms=timings["first_token_ms"]))
+    if "first_token_ms" not in timings:  # no model ran: quoting the documents takes no time worth a figure
+        return " · ".join(parts)
+    if held_back:
+        return " · ".join([*parts, labels["t_held_back"].format(ms=timings.get("generate_ms", 0.0))])
+    parts.append(labels["t_first"].format(ms=timings["first_token_ms"]))
     if "tokens_per_s" in timings:
         parts.append(labels["t_rate"].format(rate=timings["tokens_per_s"]))
     if timings.get("generate_ms"):
@@ -96,7 +104,8 @@ def finished_markdown(done: Answer, show_draft: bool = False, turn: int | None =
     body += f"\n\n<sub>{html.escape(' · '.join(state))}</sub>"
     body += cite_links(evidence_block(done.evidence, done.lead, labels), turn, len(done.sources))
     body += draft_block(done, labels) if show_draft else ""
-    return body + source_block(done.sources, labels) + footer(done.query, labels, done.timings)
+    held_back = bool(done.draft) and not done.supported and not show_draft  # the model wrote, none of it shown
+    return body + source_block(done.sources, labels) + footer(done.query, labels, done.timings, held_back)
 
 
 def streaming_markdown(
@@ -109,6 +118,6 @@ def streaming_markdown(
     return html.escape(shown) + checking + source_block(sources, labels) + footer(query, labels, None)
 
 
-def footer(query: str, labels: dict[str, str], timings: dict[str, float] | None) -> str:
+def footer(query: str, labels: dict[str, str], timings: dict[str, float] | None, held_back: bool = False) -> str:
     line = f"\n\n<sub>{labels['searched']}: {html.escape(query)}"
-    return line + (" · " + timing_line(timings, labels) if timings else "") + "</sub>"
+    return line + (" · " + timing_line(timings, labels, held_back) if timings else "") + "</sub>"
