@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS pending (  -- indexed, not yet in Chroma: its documen
 );
 CREATE INDEX IF NOT EXISTS pending_doc ON pending (doc_id);
 """
+_BY_IDS = "chunk_id IN (SELECT value FROM json_each(?))"  # the chunk ids given as one JSON list
 
 
 @dataclass(frozen=True)
@@ -60,44 +61,43 @@ class LexicalIndex:
     def add(self, rows: Iterable[tuple[str, str, str]]) -> None:
         """(chunk_id, doc_id, words) rows, words from `core.tokens.index_text`; a chunk id already present is
         replaced, as Chroma's upsert does."""
-        rows = list(rows)
-        if not rows:
-            return
-        with sqlite.transaction(self._db) as db:
-            self._delete_where(db, "chunk_id IN (SELECT value FROM json_each(?))", json.dumps([r[0] for r in rows]))
-            for chunk_id, doc_id, text_words in rows:
-                cur = db.execute("INSERT INTO chunk_rows (chunk_id, doc_id) VALUES (?, ?)", (chunk_id, doc_id))
-                db.execute("INSERT INTO chunk_words (rowid, words) VALUES (?, ?)", (cur.lastrowid, text_words))
+        self._add(list(rows), [])
 
     def add_pending(self, rows: Iterable[tuple[str, str, str, str, dict[str, Any]]]) -> None:
         """(chunk_id, doc_id, words, text, metadata) rows of a document not yet embedded: searchable by keywords
         at once, shown from `pending` until `embedded` is called for them."""
         rows = list(rows)
+        pending = [(cid, doc_id, text, json.dumps(meta, ensure_ascii=False)) for cid, doc_id, _, text, meta in rows]
+        self._add([row[:3] for row in rows], pending)
+
+    def _add(self, rows: list[tuple[str, str, str]], pending: list[tuple[str, str, str, str]]) -> None:
+        """The rows' words, replacing any of the same chunk ids, and their `pending` rows, in one transaction."""
+        if not rows:
+            return
         with sqlite.transaction(self._db) as db:
-            self._delete_where(db, "chunk_id IN (SELECT value FROM json_each(?))", json.dumps([r[0] for r in rows]))
-            for chunk_id, doc_id, text_words, text, meta in rows:
+            self._delete_where(db, _BY_IDS, json.dumps([r[0] for r in rows]))
+            for chunk_id, doc_id, text_words in rows:
                 cur = db.execute("INSERT INTO chunk_rows (chunk_id, doc_id) VALUES (?, ?)", (chunk_id, doc_id))
                 db.execute("INSERT INTO chunk_words (rowid, words) VALUES (?, ?)", (cur.lastrowid, text_words))
-                db.execute(
-                    "INSERT OR REPLACE INTO pending (chunk_id, doc_id, text, metadata) VALUES (?, ?, ?, ?)",
-                    (chunk_id, doc_id, text, json.dumps(meta, ensure_ascii=False)),
-                )
+            db.executemany(
+                "INSERT OR REPLACE INTO pending (chunk_id, doc_id, text, metadata) VALUES (?, ?, ?, ?)", pending
+            )
 
     def embedded(self, chunk_ids: Sequence[str]) -> None:
         """These chunks' vectors are stored: Chroma shows them from now on."""
         ids = json.dumps(list(chunk_ids))
-        self._db.execute("DELETE FROM pending WHERE chunk_id IN (SELECT value FROM json_each(?))", (ids,))
+        self._db.execute(f"DELETE FROM pending WHERE {_BY_IDS}", (ids,))
 
     def delete_chunks(self, chunk_ids: Sequence[str]) -> None:
         """Chunks indexed ahead of their embedding that are not stored after all (near-duplicates)."""
         ids = json.dumps(list(chunk_ids))
         with sqlite.transaction(self._db) as db:
-            self._delete_where(db, "chunk_id IN (SELECT value FROM json_each(?))", ids)
+            self._delete_where(db, _BY_IDS, ids)
 
     def pending(self, chunk_ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
         """The text and metadata of those of these chunks that are not embedded yet."""
         rows = self._db.execute(
-            "SELECT chunk_id, text, metadata FROM pending WHERE chunk_id IN (SELECT value FROM json_each(?))",
+            f"SELECT chunk_id, text, metadata FROM pending WHERE {_BY_IDS}",
             (json.dumps(list(chunk_ids)),),
         )
         return {cid: (text, json.loads(meta)) for cid, text, meta in rows}
