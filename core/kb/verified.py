@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from core import sqlite
+from core.kb.feedback import question_key
 from core.kb.manifest import now
 
 SCHEMA = """
@@ -100,17 +101,36 @@ class VerifiedStore:
         )
 
     def add(self, question: str, answer: str, by: str, sources: Sequence[VerifiedSource] = ()) -> VerifiedAnswer:
-        item = VerifiedAnswer(
-            uuid.uuid4().hex[:12], question.strip(), answer.strip(), by, now(), sources=tuple(sources)
-        )
-        with sqlite.transaction(self._db) as db:
-            db.execute(
-                "INSERT INTO verified (id, question, answer, by, at, status) VALUES (?, ?, ?, ?, ?, ?)",
-                (item.id, item.question, item.answer, item.by, item.at, item.status),
-            )
-            self._write_sources(db, item.id, sources)
-            self._bump(db)
+        """One verified answer, its vector left to the matcher (`add_all`)."""
+        (item,) = self.add_all([(question, answer, sources, None)], by)
         return item
+
+    def add_all(
+        self, rows: Sequence[tuple[str, str, Sequence[VerifiedSource], np.ndarray | None]], by: str, model: str = ""
+    ) -> list[VerifiedAnswer]:
+        """(question, answer, sources, the question's vector by `model` or None) rows, in one transaction: an import
+        is stored whole or not at all. A question already verified (`question_key`: same words, case and
+        punctuation aside), before or earlier in `rows`, is replaced."""
+        items = []
+        with sqlite.transaction(self._db) as db:
+            existing = {question_key(r["question"]): r["id"] for r in db.execute("SELECT id, question FROM verified")}
+            for question, answer, sources, vector in rows:
+                item = VerifiedAnswer(
+                    uuid.uuid4().hex[:12], question.strip(), answer.strip(), by, now(), sources=tuple(sources)
+                )
+                if (old := existing.get(question_key(item.question))) is not None:
+                    self._delete(db, old)
+                db.execute(
+                    "INSERT INTO verified (id, question, answer, by, at, status, vector, model)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (item.id, item.question, item.answer, item.by, item.at, item.status,
+                     None if vector is None else _blob(vector), model if vector is not None else ""),
+                )  # fmt: skip
+                self._write_sources(db, item.id, sources)
+                existing[question_key(item.question)] = item.id
+                items.append(item)
+            self._bump(db)
+        return items
 
     @staticmethod
     def _write_sources(db: sqlite3.Connection, verified_id: str, sources: Sequence[VerifiedSource]) -> None:
@@ -145,9 +165,14 @@ class VerifiedStore:
 
     def delete(self, verified_id: str) -> bool:
         with sqlite.transaction(self._db) as db:
-            gone = db.execute("DELETE FROM verified WHERE id = ?", (verified_id,)).rowcount
-            db.execute("DELETE FROM verified_sources WHERE verified_id = ?", (verified_id,))
+            gone = self._delete(db, verified_id)
             self._bump(db)
+        return gone
+
+    @staticmethod
+    def _delete(db: sqlite3.Connection, verified_id: str) -> bool:
+        gone = db.execute("DELETE FROM verified WHERE id = ?", (verified_id,)).rowcount
+        db.execute("DELETE FROM verified_sources WHERE verified_id = ?", (verified_id,))
         return bool(gone)
 
     def confirm(self, verified_id: str, by: str, sources: Sequence[VerifiedSource] | None = None) -> bool:
@@ -196,5 +221,9 @@ class VerifiedStore:
         with sqlite.transaction(self._db) as db:
             db.executemany(
                 "UPDATE verified SET vector = ?, model = ? WHERE id = ?",
-                [(np.asarray(v, dtype=np.float32).tobytes(), model, i) for i, v in vectors.items()],
+                [(_blob(v), model, i) for i, v in vectors.items()],
             )
+
+
+def _blob(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype=np.float32).tobytes()

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
+import numpy as np
 import pytest
 
 from app.cli import main as app_main
@@ -103,6 +105,19 @@ def test_the_store_flags_confirms_and_deletes(tmp_path: Path):
     confirmed = store.get(first.id)
     assert confirmed is not None and confirmed.status == VerifiedStatus.ACTIVE and confirmed.by == "carol"
     assert store.delete(second.id) and not store.delete(second.id) and store.count() == 1
+
+
+def test_an_import_is_stored_whole_and_replaces_the_same_question(tmp_path: Path):
+    store = VerifiedStore(tmp_path / "kb.sqlite3")
+    old = store.add("AL-105 是什么？", "A.", "alice")
+    vector = np.ones(4, dtype=np.float32)
+    store.add_all([("al-105是什么", "B.", (), vector), ("Q2?", "C.", (), vector)], "bob", "model-x")
+    assert store.get(old.id) is None and sorted(a.answer for a in store.answers()) == ["B.", "C."]
+    assert {model for *_, model in store.active_questions()} == {"model-x"}
+    bad_source = cast(VerifiedSource, object())
+    with pytest.raises(AttributeError):  # the second row fails: the first is not kept either
+        store.add_all([("Q3?", "D.", (), vector), ("Q4?", "E.", (bad_source,), vector)], "carol", "model-x")
+    assert store.count() == 2
 
 
 def test_feedback_counts_downs_and_gaps(tmp_path: Path):

@@ -21,7 +21,6 @@ from pathlib import Path
 from app.engine.verified.index import embed_questions
 from core.errors import ZhikuError
 from core.kb import KnowledgeBase
-from core.kb.feedback import question_key
 from core.kb.verified import VerifiedAnswer, VerifiedSource
 from core.limits import TooLargeError
 from core.settings import LimitSettings
@@ -64,19 +63,11 @@ def check_texts(question: str, answer: str, limits: LimitSettings) -> None:
 
 
 def add_verified(kb: KnowledgeBase, rows: Sequence[Row], by: str) -> list[VerifiedAnswer]:
-    """Stored with their questions' vectors (the matcher would embed them on its first question otherwise); an
-    already verified question is replaced."""
-    existing = {question_key(v.question): v.id for v in kb.verified.answers()}
+    """Stored with their questions' vectors (the matcher would embed them on its first question otherwise), all
+    in one transaction; an already verified question is replaced."""
     vectors = embed_questions(kb, [r.question for r in rows])
-    added = []
-    for row, vector in zip(rows, vectors, strict=True):
-        if (old := existing.get(question_key(row.question))) is not None:
-            kb.verified.delete(old)
-        item = kb.verified.add(row.question, row.answer, by, row.sources)
-        kb.verified.set_vectors({item.id: vector}, kb.embedder.name)
-        existing[question_key(row.question)] = item.id
-        added.append(item)
-    return added
+    stored = [(r.question, r.answer, r.sources, v) for r, v in zip(rows, vectors, strict=True)]
+    return kb.verified.add_all(stored, by, kb.embedder.name)
 
 
 def read_rows(kb: KnowledgeBase, path: Path, limits: LimitSettings) -> list[Row]:

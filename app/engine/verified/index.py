@@ -54,15 +54,12 @@ class VerifiedIndex:
             if stale:  # added without a vector, or before a reindex to another model
                 vectors = embed_questions(self.kb, [q for _, q in stale])
                 store.set_vectors({i: v for (i, _), v in zip(stale, vectors, strict=True)}, model)
-                rows = store.active_questions()
+                # one added without a vector since then changed the generation: the next question embeds it
+                rows = [r for r in store.active_questions() if r[2] is not None]
             self._ids = [r[0] for r in rows]
             self._readings = [self.lexicon.read(r[1]) for r in rows]
-            dim = self.kb.embedder.dim if rows else 0
-            self._matrix = (
-                np.stack([np.frombuffer(r[2], dtype=np.float32) for r in rows if r[2] is not None])
-                if rows
-                else np.zeros((0, dim), dtype=np.float32)
-            )
+            stored = [np.frombuffer(r[2], dtype=np.float32) for r in rows if r[2] is not None]  # all, by now
+            self._matrix = np.stack(stored) if stored else np.zeros((0, 0), dtype=np.float32)
             self._generation = generation
 
     def match(self, question: str, vector: np.ndarray) -> Match | None:
