@@ -61,6 +61,10 @@ def questions(arg: str) -> Iterator[str]:
 def print_human(result: dict[str, Any]) -> None:
     if "answer" in result:
         print(result["answer"], end="\n\n")
+    if verified := result.get("verified"):  # no passages were retrieved: say what it answers and rests on
+        print(f"verified answer to: {verified['question']}")
+        for i, src in enumerate(verified["sources"], 1):
+            print(f"[{i}] {src['name']} · p.{src['page']}" if src["page"] else f"[{i}] {src['name']}")
     for i, src in enumerate(result["sources"], 1):
         where = f"{src['source']} · p.{src['page']}" if src["page"] else src["source"]
         snippet = " ".join(src["text"].split())[:200]
@@ -150,7 +154,7 @@ def run_serve(args: argparse.Namespace) -> int:
 # -- verified answers and feedback (issue 22) ------------------------------------------------------------
 def add_verified_parsers(sub: Any) -> None:
     """`verified import|add|list|delete|confirm|export` and `feedback report` (issue 22). Run by whoever holds
-    the data dir, so no editors check here (that is the page's, with sign-in on)."""
+    the data dir, so nothing here checks who may verify."""
     verified = sub.add_parser("verified", help="verified answers: served first to a question that asks the same")
     actions = verified.add_subparsers(dest="action", required=True)
     imp = actions.add_parser("import", help="add the rows of a CSV or XLSX file (question, answer, source)")
@@ -170,6 +174,7 @@ def add_verified_parsers(sub: Any) -> None:
     export.add_argument("-o", "--output", type=Path)
     for p in (imp, add, listing, delete, confirm, export):
         add_common_args(p)
+    for p in (imp, add, confirm):
         p.add_argument("--by", default="", help="who vouches for it (default: your login name)")
     feedback = sub.add_parser("feedback", help="what the team said about answers")
     reports = feedback.add_subparsers(dest="action", required=True)
@@ -202,7 +207,7 @@ def run_verified(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args)
     kb = _kb(settings)
-    by = args.by or _login()
+    by = getattr(args, "by", "") or _login()  # --by: import, add and confirm
     if args.action == "import":
         if not args.file.is_file():
             raise ZhikuError(f"no file {args.file}")

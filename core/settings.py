@@ -209,7 +209,6 @@ class VerifiedSettings(BaseModel):
     enabled: bool = True
     min_similarity: float = Field(0.85, ge=0.0, le=1.0)
     candidates: int = Field(5, ge=1)
-    editors: list[str] = Field(default_factory=list)  # with sign-in on: who may verify; empty = every user
     synonyms: list[list[str]] = Field(default_factory=list)
     general_frequency: int = Field(3000, ge=0)  # 0: no word may be added on one side only
     max_not_found: int = Field(10_000, ge=1)
