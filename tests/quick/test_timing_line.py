@@ -14,7 +14,7 @@ DRAFTED = {"retrieve_ms": 41.0, "first_token_ms": 2240.0, "tokens_per_s": 16883.
 
 def test_a_draft_held_back_whole_is_one_figure_without_a_rate():
     line = timing_line(DRAFTED, EN, held_back=True)
-    assert line == "retrieval 41 ms · model draft 2241 ms (not shown: it failed the checks)"
+    assert line == "retrieval 41 ms · model draft 2241 ms (not shown)"
     assert "tokens/s" not in timing_line(DRAFTED, LABELS["zh"], held_back=True)
 
 
@@ -29,5 +29,7 @@ def test_a_finished_answer_says_its_draft_was_held_back_unless_the_draft_is_show
     quoted.draft, quoted.timings = "It is 13,000 rpm.", dict(DRAFTED)
     assert "model draft 2241 ms" in finished_markdown(quoted) and "tokens/s" not in finished_markdown(quoted)
     assert "16883.9 tokens/s" in finished_markdown(quoted, show_draft=True)  # the draft is on the page then
+    quoted.draft = ""  # a draft of blanks: nothing shown either
+    assert "model draft 2241 ms" in finished_markdown(quoted, show_draft=True)
     quoted.supported = ["It is 12,000 rpm."]
     assert "first token 2240 ms" in finished_markdown(quoted) and "model draft" not in finished_markdown(quoted)

@@ -52,8 +52,9 @@ def draft_block(done: Answer, labels: dict[str, str]) -> str:
 
 def timing_line(timings: dict[str, float], labels: dict[str, str], held_back: bool = False) -> str:
     """Where the time went, so a slow answer is explained, not mysterious: the parts an answer had. The model's
-    figures only where it ran, and one figure for a draft whose every sentence was held back (`held_back`):
-    first token and tokens/s say nothing about quoted text, and a draft of two tokens made thousands "per s"."""
+    figures only where it ran, and one figure for a draft of which nothing is shown (`held_back`: every sentence
+    failed a check, or it was empty): first token and tokens/s say nothing about quoted text, and a draft of two
+    tokens read as thousands "per s"."""
     if "verified_ms" in timings:  # served before any search
         parts = [labels["t_verified"].format(ms=timings["verified_ms"])]
     else:
@@ -104,7 +105,7 @@ def finished_markdown(done: Answer, show_draft: bool = False, turn: int | None =
     body += f"\n\n<sub>{html.escape(' · '.join(state))}</sub>"
     body += cite_links(evidence_block(done.evidence, done.lead, labels), turn, len(done.sources))
     body += draft_block(done, labels) if show_draft else ""
-    held_back = bool(done.draft) and not done.supported and not show_draft  # the model wrote, none of it shown
+    held_back = not done.supported and not (show_draft and done.draft)  # if the model ran, none of it is shown
     return body + source_block(done.sources, labels) + footer(done.query, labels, done.timings, held_back)
 
 
