@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.engine.query import CODE, codes_in
+from app.engine.query import CODE, codes_in, lettered, names_another
 from core.documents import Source
 from core.embeddings.base import Embedder
 from core.lang import CJK, Language, detect_language
@@ -36,7 +36,6 @@ _SENTENCE_END = re.compile(
 _TABLE_ROW = re.compile(r"^[^\n:：;；]{1,40}[:：] [^\n]*?; [^\n:：;；]{1,40}[:：] [^\n]*$", re.MULTILINE)
 _DIGIT = re.compile(r"\d")
 _BULLET = re.compile(r"^\s*[-•*·]\s")
-_LETTERS = re.compile(r"[A-Z]+")
 _NUMBERING = re.compile(
     r"^(?:(?:section|chapter|part)\s+)?(?:\d{1,2}(?:\.\d{1,2})*\.?|[一二三四五六七八九十]{1,3}[、.．]|第.{1,4}[章节])\s*",
     re.IGNORECASE,
@@ -162,10 +161,10 @@ def pick_evidence(
     if not candidates:
         return []
     held = [set(words(c.text)) for c in candidates]
-    weight = _rarity(_beside_codes(question_words, _lettered(codes)), held)
+    weight = _rarity(_beside_codes(question_words, lettered(codes)), held)
     total = sum(weight.values())
     share = [sum(weight[w] for w in weight.keys() & h) / total if total else 0.0 for h in held]
-    meaning = _meaning(candidates, share, across, _lettered(codes))
+    meaning = _meaning(candidates, share, across, lettered(codes))
     scored = []
     for i, c in enumerate(candidates):
         coverage = meaning.get(i, share[i])
@@ -187,7 +186,7 @@ def _beside_codes(question_words: Sequence[str], asked: frozenset[str]) -> set[s
 
 
 def _candidates(sources: list[Source], codes: frozenset[str]) -> list[_Candidate]:
-    asked = _lettered(codes)
+    asked = lettered(codes)
     out = []
     for number, src in enumerate(sources, 1):
         subject = frozenset(codes_in(src.subject))
@@ -241,23 +240,7 @@ def _quotable(candidate: _Candidate, asked: frozenset[str]) -> bool:
     machine's manual, when the question names AL-105 on the CK6140."""
     if _heading_like(candidate.text) and not _BULLET.match(candidate.text):
         return False
-    if not asked:
-        return True
-    named = _lettered(candidate.codes)
-    elsewhere = bool(named) and not candidate.on_subject(asked)
-    return not elsewhere and not _look_alike(named, asked)
-
-
-def _look_alike(named: frozenset[str], asked: frozenset[str]) -> bool:
-    """A code of the same family (the same letters: AL-210 for AL-105, E34 for E21) without the asked one."""
-    families = {m.group() for c in asked if (m := _LETTERS.match(c))}
-    return not named & asked and any((m := _LETTERS.match(c)) and m.group() in families for c in named)
-
-
-def _lettered(codes: frozenset[str]) -> frozenset[str]:
-    """The codes proper (AL-105, ZK-200), not bare figures: a figure in a sentence does not make it about
-    another thing."""
-    return frozenset(c for c in codes if any(ch.isalpha() for ch in c))
+    return not names_another(lettered(candidate.codes), candidate.codes | candidate.subject, asked)
 
 
 def _titles(src: Source) -> set[str]:

@@ -48,6 +48,29 @@ def codes_in(text: str) -> set[str]:
     return codes | {code_key(n) for n in _NUMBER.findall(CODE.sub(" ", text))}
 
 
+def lettered(codes: set[str] | frozenset[str]) -> frozenset[str]:
+    """The codes proper (AL-105, ZK-200), not bare figures: a figure in a text does not make it about another
+    thing."""
+    return frozenset(c for c in codes if any(ch.isalpha() for ch in c))
+
+
+def names_another(named: frozenset[str], held: set[str] | frozenset[str], asked: frozenset[str]) -> bool:
+    """A text about another thing than the question names (`asked`, lettered codes): it names codes (`named`,
+    lettered) and neither it nor its passage's document (`held`: the codes of the text and of the passage's
+    subject) holds one the question asks (alarm E21 of the ZK-200 manual, for AL-105 on the CK6140); or it names
+    a code of the same family without the asked one (AL-210 for AL-105). The lead quotes no such sentence and
+    the model's draft shows none."""
+    if not asked:
+        return False
+    return (bool(named) and not asked & held) or _look_alike(named, asked)
+
+
+def _look_alike(named: frozenset[str], asked: frozenset[str]) -> bool:
+    """A code of the same family (the same letters: AL-210 for AL-105, E34 for E21) without the asked one."""
+    families = {m.group() for c in asked if (m := _LETTERS.match(c))}
+    return not named & asked and any((m := _LETTERS.match(c)) and m.group() in families for c in named)
+
+
 def _period(code: str) -> bool:
     """A reporting period, not a part: Q1-Q4, H1/H2, FY2023."""
     return bool(_PERIOD.fullmatch(code))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.engine.evidence import sentences
-from app.engine.query import codes_in
+from app.engine.query import codes_in, lettered, names_another
 from core.documents import Source
 from core.tokens import stopwords, words
 
@@ -65,8 +65,11 @@ def verify(draft: str, question: str, sources: Sequence[Source], min_share: floa
     if reason := degenerate(draft, claims, question, sources):
         return Verdict([], [Rejected(c, reason) for c in claims] or [Rejected(draft, reason)], reason)
     shown, rejected = [], []
+    asked = lettered(codes_in(question))
     for claim in claims:
         reason, holder = check(claim, sources, min_share)
+        if not reason and (other := _another_thing(claim, sources[holder - 1], asked)):
+            reason = f"about {other}, not what the question names"
         if reason:
             rejected.append(Rejected(claim, reason))
         else:
@@ -114,6 +117,15 @@ def check(claim: str, sources: Sequence[Source], min_share: float) -> tuple[str,
     if content and len(content & _content(text)) / len(content) < min_share:
         return f"most of its words are not in {label}", number
     return "", number
+
+
+def _another_thing(claim: str, holder: Source, asked: frozenset[str]) -> str:
+    """The codes of a sentence that speaks of another thing than the question names, or "" (the rule the lead
+    follows, `query.names_another`): "Alarm E21 (spindle overheating) is raised…" is true in the ZK-200 manual
+    and no answer to "What does alarm AL-105 mean on the CK6140 lathe?"."""
+    named = codes_in(_CITATION.sub("", claim))
+    other = lettered(named)
+    return ", ".join(sorted(other)) if names_another(other, named | codes_in(holder.subject), asked) else ""
 
 
 def _names_and_units(sentence: str) -> list[str]:

@@ -49,3 +49,20 @@ def test_degenerate_drafts_are_refused_whole():
 
 def test_a_supported_sentence_about_something_else_does_not_answer():
     assert shown("Grease the bearings every 500 h [2].", "保修期是多久？") == []
+
+
+def test_a_true_sentence_about_another_machines_alarm_is_not_shown():
+    """Seen in the review: "What does alarm AL-105 mean on the CK6140 lathe?" got the ZK-200 manual's E21 and E34
+    sentences, true in their passage and sharing "alarm", shown as the checked model answer ("supported")."""
+    manuals = [
+        Source("CK6140数控车床保养规程.pdf", 3, "报警 AL-105 表示主轴过载：应降低切削用量。", 0.8),
+        Source("ZK-200_spindle_manual.pdf", 3, "Alarm E21 (spindle overheating) is raised above 70 °C.", 0.7),
+    ]
+    question = "What does alarm AL-105 mean on the CK6140 lathe?"
+    other = verify("Alarm E21 (spindle overheating) is raised above 70 °C. [2]", question, manuals, 0.6)
+    assert other.shown == [] and other.rejected[0].reason == "about E21, not what the question names"
+    own = verify("报警 AL-105 表示主轴过载 [1]。", question, manuals, 0.6)
+    assert own.shown == ["报警 AL-105 表示主轴过载 [1]。"]
+    # the same sentence answers a question that names no code, or names the ZK-200
+    assert verify(other.rejected[0].sentence, "What does alarm E21 mean?", manuals, 0.6).shown
+    assert verify(other.rejected[0].sentence, "What does the ZK-200 overheating alarm mean?", manuals, 0.6).shown
