@@ -122,18 +122,22 @@ def check(kb: KnowledgeBase) -> list[str]:
     indexed ahead of their embedding are left out of the comparison, and must belong to a document being written."""
     problems = []
     expected: set[str] = set()
+    ready: set[str] = set()  # a document being written has some chunks in Chroma and counts none stored yet
     documents = kb.manifest.documents()
     for doc in documents:
+        ids = {chunk_id(doc["doc_id"], i) for i in range(doc["n_chunks"])}
         if doc["status"] != DocStatus.READY:
             problems.append(f"document {doc['doc_id']} is {doc['status']} (run ingest again to finish it)")
-        expected |= {chunk_id(doc["doc_id"], i) for i in range(doc["n_chunks"])}
+        else:
+            ready |= ids
+        expected |= ids
     dropped = kb.manifest.count_dropped()
     stored = kb.chunk_ids()
     if extra := stored - expected:
         problems.append(f"{len(extra)} chunks in Chroma belong to no document, e.g. {sorted(extra)[:3]}")
     ready_stored = sum(d["n_stored"] for d in documents if d["status"] == DocStatus.READY)
-    if len(stored & expected) != ready_stored:
-        problems.append(f"manifest counts {ready_stored} stored chunks, Chroma holds {len(stored & expected)}")
+    if len(stored & ready) != ready_stored:
+        problems.append(f"manifest counts {ready_stored} stored chunks, Chroma holds {len(stored & ready)}")
     pending = kb.lexical.pending_ids()
     if stored and (indexed := kb.lexical.chunk_ids() - pending) != stored:
         problems.append(f"keyword index holds {len(indexed)} embedded chunks, Chroma {len(stored)}")
