@@ -114,6 +114,11 @@ def test_an_openai_client_gets_the_answer_and_its_sources(api: httpx.Client):
     sources = reply.model_extra["sources"]
     assert (Path(sources[0]["source"]).name, sources[0]["page"]) == ("pump_manual.pdf", 2)
     assert reply.model_extra["zhiku"]["answer"] == reply.choices[0].message.content
+    # usage counts the model's tokens (its prompt and its draft, shown or not), none when no model ran
+    ran = "first_token_ms" in reply.model_extra["zhiku"]["timings"]
+    usage = reply.usage
+    assert usage is not None and (usage.prompt_tokens > 100) == ran and (usage.completion_tokens > 0) == ran
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
 
     chunks = list(client.chat.completions.create(
         model="default", stream=True,
@@ -129,6 +134,7 @@ def test_an_openai_client_gets_the_answer_and_its_sources(api: httpx.Client):
     last = chunks[-1]
     assert last.choices[0].finish_reason == "stop"
     assert last.model_extra["zhiku"]["query"] == "impeller clearance and the nut torque?"
+    assert last.usage is not None and last.usage.total_tokens == last.usage.prompt_tokens + last.usage.completion_tokens
     streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert streamed.strip() and last.model_extra["zhiku"]["answer"].strip() in streamed
 

@@ -96,6 +96,9 @@ class Answer:
     checks: list[dict[str, str]] = field(default_factory=list)  # each rejected sentence and why
     missing: list[str] = field(default_factory=list)  # the question's codes no passage holds (not found)
     verified: dict[str, Any] | None = None  # the verified answer served (`VerifiedAnswer.to_json`), or None
+    # The model's tokens for this answer (its prompt, its draft): 0 when no model ran (quoted, not found,
+    # verified, cached), whatever of the draft was shown. `/v1`'s `usage` is this.
+    usage: dict[str, int] = field(default_factory=lambda: Answer.usage_none())
 
     @property
     def lead(self) -> list[Evidence]:
@@ -124,6 +127,7 @@ class Answer:
             "draft": self.draft,
             "checks": self.checks,
             "missing": self.missing,
+            "usage": self.usage,
         }
 
     @classmethod
@@ -144,4 +148,9 @@ class Answer:
             draft=str(data.get("draft", "")),
             checks=list(data.get("checks", [])),
             missing=list(data.get("missing", [])),
+            usage={k: int(v) for k, v in data.get("usage", {}).items()} or cls.usage_none(),
         )
+
+    @staticmethod
+    def usage_none() -> dict[str, int]:
+        return {"prompt_tokens": 0, "completion_tokens": 0}

@@ -43,6 +43,8 @@ from core.settings import EmbeddingSettings, Settings
 from core.tokens import query_words
 
 log = logging.getLogger(__name__)
+# A rate from fewer tokens is noise: two pieces decoded back to back read as thousands of tokens/s.
+MIN_RATE_TOKENS = 8
 ANSWER_FORMAT = 3  # in the cache's fingerprint: answers cached by an older pipeline are not served
 
 
@@ -227,6 +229,7 @@ class AnswerService:
             return None
         answer = Answer.from_json(found[0])
         answer.cached, answer.timings = True, {"retrieve_ms": 0.0, "generate_ms": 0.0}
+        answer.usage = Answer.usage_none()  # no model ran for this one
         answer.timings["cache_ms"] = (time.perf_counter() - started) * 1000
         relevant = answer.grounded != Grounded.NOT_FOUND
         retrieval = Retrieval(answer.query, answer.sources, 0.0, relevant, answer.evidence, answer.missing)
@@ -243,13 +246,14 @@ class AnswerService:
         # Without the earlier turns, a follow-up ("它的转速呢？") is asked as it was searched (with its topic).
         asked = answer.question if history or not answer.query else answer.query
         yield Event(EventKind.DRAFT, "")  # the model starts reading its prompt: a page can say so at once
-        for piece in self._generate(asked, answer.sources, history, lang, temperature):
+        for piece in self._generate(asked, answer.sources, history, lang, temperature, answer.usage):
             if not pieces:
                 first = time.perf_counter()
                 answer.timings["first_token_ms"] = (first - started) * 1000
             pieces.append(piece)
             yield Event(EventKind.DRAFT, piece)
-        if len(pieces) > 1:  # both backends stream one token per piece; the first one waited for the prompt
+        answer.usage["completion_tokens"] = len(pieces)  # both backends stream one token per piece
+        if len(pieces) >= MIN_RATE_TOKENS:  # the first piece waited for the prompt: the rate is the others'
             answer.timings["tokens_per_s"] = (len(pieces) - 1) / max(time.perf_counter() - first, 1e-6)
         answer.draft = "".join(pieces).strip()
         verdict = verify(answer.draft, answer.question, answer.sources, self.settings.answer.grounding_min_share)
@@ -286,15 +290,26 @@ class AnswerService:
         return prompts.load_template(self.settings.prompts_dir, name, lang).strip()
 
     def _generate(
-        self, question: str, sources: list[Source], history: list[Turn], lang: str, temperature: float | None
+        self,
+        question: str,
+        sources: list[Source],
+        history: list[Turn],
+        lang: str,
+        temperature: float | None,
+        usage: dict[str, int],
     ) -> Iterator[str]:
+        """The model's draft, piece by piece; `usage["prompt_tokens"]` is set to what the model reads (for a
+        chat model, its messages' text: the template's few role markers are not counted)."""
         pdir = self.settings.prompts_dir
         if self.settings.llm.context_focus:
             terms = query_words(question)
             sources = [replace(s, text=focus(s.text, terms)) for s in sources]
         context = prompts.format_context(sources, self.settings.llm.context_tokens, self.llm.count_tokens)
         if self.llm.style == "chat":
-            yield from self.llm.stream_chat(prompts.chat_messages(pdir, lang, question, context, history), temperature)
+            messages = prompts.chat_messages(pdir, lang, question, context, history)
+            usage["prompt_tokens"] = sum(self.llm.count_tokens(m["content"]) for m in messages)
+            yield from self.llm.stream_chat(messages, temperature)
         else:
             prompt = prompts.completion_prompt(pdir, lang, question, context, history)
+            usage["prompt_tokens"] = self.llm.count_tokens(prompt)
             yield from self.llm.stream_completion(prompt, temperature)

@@ -74,9 +74,16 @@ def completion(answer: Answer, model: str, reply_id: str) -> dict[str, Any]:
     return {
         "id": reply_id, "object": "chat.completion", "created": int(time.time()), "model": model,
         "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "usage": usage(answer),
         "sources": [s.to_json() for s in answer.sources], "zhiku": extras(answer),
     }  # fmt: skip
+
+
+def usage(answer: Answer) -> dict[str, int]:
+    """The model's tokens, as OpenAI clients count cost: 0 when no model ran (evidence only, not found, verified,
+    cached); a draft the checks held back counts (the model ran, though none of its text is shown)."""
+    found = answer.usage
+    return {**found, "total_tokens": found["prompt_tokens"] + found["completion_tokens"]}
 
 
 def extras(answer: Answer) -> dict[str, Any]:
@@ -128,7 +135,7 @@ def openai_router(workspace: Workspace, guard: Any, limits: LimitSettings) -> AP
                     elif event.kind == EventKind.DONE:
                         done: Answer = event.data
                         sources = [s.to_json() for s in done.sources]
-                        yield chunk(reply_id, model, {}, "stop", sources=sources, zhiku=extras(done))
+                        yield chunk(reply_id, model, {}, "stop", sources=sources, zhiku=extras(done), usage=usage(done))
             except ZhikuError as exc:  # the status line is sent already: the error travels as an event
                 yield f"data: {json.dumps({'error': {'message': str(exc), 'type': 'server_error'}})}\n\n"
             finally:

@@ -131,3 +131,25 @@ def test_the_cache_never_answers_a_question_that_names_other_codes_or_numbers(se
     assert not first.cached and service.ask("What is the clearance of impeller IM-20?").cached
     assert not service.ask("What is the clearance of impeller IM-21?").cached
     assert not service.ask("What is the clearance of impeller IM-20 at 3 bar?").cached
+
+
+def test_usage_counts_the_models_tokens_only_when_it_ran(service: AnswerService, fake_models: FakeLLM):
+    answered = service.ask("How tight is the impeller nut?")
+    prompt = fake_models.prompts[-1]
+    assert answered.usage == {
+        "prompt_tokens": fake_models.count_tokens(prompt),
+        "completion_tokens": len(answered.draft.split()),  # the fake streams one word a piece
+    }
+    assert answered.to_json()["usage"] == answered.usage
+    assert "tokens_per_s" in answered.timings or answered.usage["completion_tokens"] < 8
+    cached = service.ask("How tight is the impeller nut?")
+    assert cached.cached and cached.usage == {"prompt_tokens": 0, "completion_tokens": 0}
+    refused = service.ask("今天上海的天气怎么样？", options=AskOptions(use_cache=False))
+    assert refused.usage == {"prompt_tokens": 0, "completion_tokens": 0}
+
+
+def test_a_rate_from_a_few_tokens_is_not_reported(service: AnswerService, fake_models: FakeLLM):
+    fake_models.reply = "45 N·m [1]."  # three pieces back to back: read as a rate, thousands of tokens/s
+    answer = service.ask("How tight is the impeller nut?", options=AskOptions(use_cache=False))
+    assert answer.usage["completion_tokens"] == 3 and "tokens_per_s" not in answer.timings
+    assert "first_token_ms" in answer.timings
