@@ -180,6 +180,7 @@ class ServerSettings(BaseModel):
     sample_kb: str = "examples"
     ui_language: Literal["zh", "en"] = "zh"
     page_image_width: int = Field(900, ge=200, le=3000)
+    example_questions: int = Field(3, ge=0, le=10)
     # The doors (docs/decisions/security.md): Host allowlist, Origin check, refusing an open network service.
     allowed_hosts: list[str] = Field(default_factory=list)
     check_origin: bool = True

@@ -194,7 +194,9 @@ def test_a_new_knowledge_base_keeps_its_own_documents_and_conversations(page_url
     )
     assert status == "" and name_box == "" and "**工艺卡 2026**" in header
     assert {"工艺卡 2026", "default"} <= {c[0] for c in picker["choices"]} and picker["value"] == "工艺卡 2026"
-    assert chat == [] and listed["choices"] == [] and documents["data"] in ([], [[None] * 4], [[""] * 4])
+    # a fresh chat whose first screen is the new knowledge base's (issue 21): empty, and saying how to fill it
+    assert chat["value"] == [] and "holds no documents yet" in chat["placeholder"] and chat["examples"] == []
+    assert listed["choices"] == [] and documents["data"] in ([], [[None] * 4], [[""] * 4])
     card = pdf_with_pages(tmp_path / "spindle card.pdf", ["Spindle S-3 card.", "Spindle S-3 is greased weekly."])
     status, documents, *_ = client.predict([handle_file(str(card))], api_name="/upload")
     assert "spindle card.pdf — ingested" in status and [r[0] for r in documents["data"]] == ["spindle card.pdf"]

@@ -161,6 +161,27 @@ class ConversationStore:
                 "UPDATE conversations SET title = ?, updated_at = ? WHERE id = ?", (title, _now(), conversation_id)
             )
 
+    def replace_last(
+        self, conversation_id: str, turn: Turn, owner: str = "", detail: dict[str, Any] | None = None
+    ) -> None:
+        """A regenerated answer takes the place of the last turn (the same question asked again): the conversation
+        keeps one answer per question, and memory reads the new one."""
+        if self.get(conversation_id, owner) is None:
+            raise ZhikuError(f"no conversation {conversation_id!r}")
+        with (
+            _saving(f"the regenerated answer was not saved to conversation {conversation_id!r}"),
+            sqlite.transaction(self._db) as db,
+        ):
+            n = db.execute("SELECT MAX(n) FROM turns WHERE conversation_id = ?", (conversation_id,)).fetchone()[0]
+            if n is None:
+                raise ZhikuError(f"conversation {conversation_id!r} has no turn to replace")
+            db.execute(
+                "UPDATE turns SET question = ?, answer = ?, detail = ?, created_at = ? WHERE conversation_id = ?"
+                " AND n = ?",
+                (turn.question, turn.answer, json.dumps(detail or {}, ensure_ascii=False), _now(), conversation_id, n),
+            )
+            db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (_now(), conversation_id))
+
     def list(self, owner: str = "", kb: str | None = None) -> list[Conversation]:
         sql, params = "SELECT * FROM conversations WHERE owner = ?", [owner]
         if kb is not None:

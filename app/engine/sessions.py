@@ -35,17 +35,23 @@ class Sessions:
         return self.store.create(kb, owner).id
 
     def stream(
-        self, service: AnswerService, conversation_id: str, question: str, options: AskOptions, owner: str = ""
-    ) -> Generator[Event, None, None]:
+        self, service: AnswerService, conversation_id: str, question: str, options: AskOptions, owner: str = "",
+        replace_last: bool = False,
+    ) -> Generator[Event, None, None]:  # fmt: skip
         """The service's events; the turn is stored when the answer is done, before the answer is handed on (a
         reader may stop at it). A generator: whoever stops reading it half-way closes it, which closes the
-        service's answer and releases the model. A turn the store refuses ends it in UnsavedTurnError."""
+        service's answer and releases the model (the page's Stop is such a reader). A turn the store refuses ends
+        it in UnsavedTurnError. `replace_last`: the last turn's question asked again (Regenerate), answered
+        without that turn in memory, and its new answer stored in its place only once done, so a regeneration
+        stopped half-way leaves the conversation as it was."""
         history = self.store.turns(conversation_id, owner)
+        history = history[:-1] if replace_last else history
+        keep = self.store.replace_last if replace_last else self.store.append
         for event in service.stream(question, history, options):
             if event.kind == EventKind.DONE:
                 answer: Answer = event.data
                 try:
-                    self.store.append(conversation_id, Turn(question, answer.answer), owner, answer.to_json())
+                    keep(conversation_id, Turn(question, answer.answer), owner, answer.to_json())
                 except StorageError as exc:
                     raise UnsavedTurnError(str(exc), answer) from exc
             yield event

@@ -231,6 +231,10 @@ class VectorStore:
             yield batch
             offset += len(batch["ids"])
 
+    def sample(self, limit: int) -> dict[str, Any]:
+        """Up to `limit` chunks' texts and metadata in the store's own order: a bounded look at what it holds."""
+        return self._read(partial(_get, limit=limit, offset=0, include=["documents", "metadatas"]))
+
     def ids(self) -> set[str]:
         return {i for batch in self.walk(include=[]) for i in batch["ids"]}
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Iterator
 from contextlib import closing
+from dataclasses import replace
 from typing import Any
 
 import gradio as gr
@@ -49,6 +51,45 @@ class Asking:
         request: gr.Request | None = None,
     ) -> Iterator[tuple[Any, ...]]:  # fmt: skip
         """Streams the answer; the turn is stored with its sources once done, and the list shows it."""
+        settings = options(top_k, evidence_only, temperature, language, restrict)
+        yield from self._answer(message, chat, conversation_id, owner, settings, kb, request)
+
+    def regenerate(
+        self, chat: ChatHistory, conversation_id: str, owner: str,
+        top_k: float | None = None, evidence_only: bool | None = None, temperature: float | None = None,
+        language: str | None = None, restrict: list[str] | None = None, kb: str = "",
+        request: gr.Request | None = None,
+    ) -> Iterator[tuple[Any, ...]]:  # fmt: skip
+        """The conversation's last question asked again, with the settings as they are now; the new answer takes
+        the old one's place in the view and, once done, in the conversation. Never from the answer cache, which
+        would hand back the answer being replaced."""
+        entries = (
+            self.conversations.store.entries(conversation_id, self.ctx.who(owner, request)) if conversation_id else []
+        )
+        if not entries:  # nothing asked yet in this conversation (or an answer not kept): nothing to regenerate
+            yield chat, conversation_id, owner, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        question = entries[-1].question
+        settings = replace(options(top_k, evidence_only, temperature, language, restrict), use_cache=False)
+        view = before_last(chat, question)
+        for shown in self._answer(question, view, conversation_id, owner, settings, kb, request, replace_last=True):
+            yield (*shown[:3], gr.skip(), *shown[4:])  # whatever is typed in the question box stays
+
+    def stopped(self, chat: ChatHistory, conversation_id: str, owner: str, request: gr.Request | None = None) -> Any:
+        """Stop: Gradio has cancelled the answering event and closed its generator (as when a tab closes), which
+        released the model. An answer cut short was never stored: the view says so."""
+        if not chat or chat[-1].get("role") != "assistant":
+            return gr.skip()  # nothing was asked
+        kept = self.conversations.open(conversation_id, owner, request)[0] if conversation_id else []
+        if len(kept) == len(chat) and text_of(kept[-1]) == text_of(chat[-1]):
+            return gr.skip()  # it had finished: the view is the conversation
+        note = f"\n\n<sub>{html.escape(self.ctx.labels['stopped'])}</sub>"
+        return [*chat[:-1], {"role": "assistant", "content": text_of(chat[-1]) + note}]
+
+    def _answer(
+        self, message: str, chat: ChatHistory, conversation_id: str, owner: str, asked: AskOptions, kb: str,
+        request: gr.Request | None, replace_last: bool = False,
+    ) -> Iterator[tuple[Any, ...]]:  # fmt: skip
         message = (message or "").strip()
         owner = self.ctx.who(owner, request) or new_owner()  # an API client has no browser storage: one per session
         if not message:
@@ -67,10 +108,10 @@ class Asking:
             service = self.ctx.service(kb, request)
             sessions = self.ctx.sessions
             conversation_id = sessions.open(conversation_id, service.kb.name, owner)
-            asked = options(top_k, evidence_only, temperature, language, restrict)
             # Closed in any case: when the browser goes, Gradio closes this generator, and the answer's generator
             # is closed with it at once (its `finally` releases the model), not when the garbage collector finds it.
-            with closing(sessions.stream(service, conversation_id, message, asked, owner)) as events:
+            answering = sessions.stream(service, conversation_id, message, asked, owner, replace_last)
+            with closing(answering) as events:
                 for event in events:
                     if event.kind == EventKind.SOURCES:
                         sources, query = event.data.sources, event.data.query
@@ -100,3 +141,17 @@ class Asking:
             shown = streaming_markdown("", None, sources, labels, query) if sources else ""
             chat[-1]["content"] = self.ctx.error(plain_error(exc)) + shown
             yield chat, conversation_id, owner, "", gr.skip(), gr.skip(), gr.skip()
+
+
+def text_of(message: dict[str, Any]) -> str:
+    """A message's text, as the page sends it (Gradio 6: a list of parts) or as a handler made it (a string)."""
+    content = message.get("content")
+    if isinstance(content, list):
+        return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+    return str(content or "")
+
+
+def before_last(chat: ChatHistory, question: str) -> ChatHistory:
+    """The view without the last time `question` was asked and what followed it (the answer being replaced)."""
+    asked = [i for i, m in enumerate(chat) if m.get("role") == "user" and text_of(m).strip() == question.strip()]
+    return chat[: asked[-1]] if asked else chat

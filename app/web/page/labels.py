@@ -77,6 +77,14 @@ LABELS = {
         "zoom_out": "缩小",
         "zoom_fit": "适应宽度",
         "fullscreen": "全屏",
+        "welcome": "知识库 **{kb}** · 文档 {documents} 份 · 共 {pages} 页：{names}",
+        "welcome_more": "等 {count} 份",
+        "welcome_try": "点一个问题试试，或在下面输入自己的问题：",
+        "welcome_empty": "知识库 **{kb}** 还没有文档。用右侧的上传框添加（{formats}），"
+        "或在命令行运行 `python -m ingest <文件夹> --kb {kb}`。",
+        "stop": "停止",
+        "regenerate": "重新生成",
+        "stopped": "⏹ 已停止：这个回答没有保存到对话中。",
     },
     "en": {
         "title": "Zhiku · ask your documents",
@@ -155,5 +163,13 @@ LABELS = {
         "zoom_out": "Zoom out",
         "zoom_fit": "Fit width",
         "fullscreen": "Full screen",
+        "welcome": "Knowledge base **{kb}** · documents: {documents} · pages: {pages} · {names}",
+        "welcome_more": "and {count} more",
+        "welcome_try": "Click a question to ask it, or type your own below:",
+        "welcome_empty": "Knowledge base **{kb}** holds no documents yet. Add some with the upload box on the right "
+        "({formats}), or run `python -m ingest <folder> --kb {kb}`.",
+        "stop": "Stop",
+        "regenerate": "Regenerate",
+        "stopped": "⏹ Stopped: this answer was not kept in the conversation.",
     },
 }

@@ -18,8 +18,9 @@ from app.web.page.context import PageContext, browser_secret
 from app.web.page.conversations import Conversations
 from app.web.page.documents import Documents
 from app.web.page.gradio_words import page_i18n
-from app.web.page.kbs import KnowledgeBases
+from app.web.page.kbs import KnowledgeBases, remembered_place
 from app.web.page.sources import Sources
+from app.web.page.welcome import Welcome
 from core.settings import LimitSettings, Settings
 from ingest.loaders import LOADERS
 
@@ -41,7 +42,8 @@ class Handlers:
         self.documents = Documents(ctx)
         self.conversations = Conversations(ctx, self.sources)
         self.asking = Asking(ctx, self.conversations, self.sources)
-        self.kbs = KnowledgeBases(ctx, self.conversations, self.sources, self.documents)
+        self.welcome = Welcome(ctx, accepted_formats(ctx.settings))
+        self.kbs = KnowledgeBases(ctx, self.conversations, self.sources, self.documents, self.welcome)
 
 
 def build_page(
@@ -60,6 +62,8 @@ def build_page(
                 elem_id="language",
             )
         ui.remembered = gr.BrowserState("", storage_key="zhiku-owner", secret=browser_secret(settings.dirs))
+        # The knowledge base and conversation open in this browser, to come back to after a reload.
+        ui.place = gr.BrowserState({}, storage_key="zhiku-place", secret=browser_secret(settings.dirs))
         ui.owner, ui.conversation, ui.last_answer = gr.State(""), gr.State(""), gr.State(None)
         ui.kb = gr.State(settings.kb)
         with gr.Row():
@@ -125,6 +129,9 @@ def _chat_column(ui: SimpleNamespace, labels: dict[str, str], limits: LimitSetti
                 max_length=limits.question_chars,  # the browser stops there; asking.py checks it again
             )  # fmt: skip
             ui.send = gr.Button(labels["send"], variant="primary", scale=1, elem_id="send")
+        with gr.Row():
+            ui.stop = gr.Button(labels["stop"], size="sm", variant="stop", elem_id="stop")
+            ui.regenerate = gr.Button(labels["regenerate"], size="sm", elem_id="regenerate")
         # What a click on [n] in an answer sends (script.py): rendered, so the script can reach them, never seen.
         ui.cite_key = gr.Textbox(elem_id="cite-key", elem_classes=["zhiku-hidden"], show_label=False)
         ui.cite_open = gr.Button("cite", elem_id="cite-open", elem_classes=["zhiku-hidden"])
@@ -154,8 +161,6 @@ def _documents_column(ui: SimpleNamespace, labels: dict[str, str], formats: str)
 def _wire(ui: SimpleNamespace, h: Handlers, page: gr.Blocks) -> None:
     listed_docs = [ui.docs, ui.doc_pick, ui.restrict]
     started = [ui.remembered, ui.owner, ui.conversations, ui.kb_pick]
-    page.load(h.conversations.start, [ui.remembered, ui.kb], started, api_visibility="private")
-    page.load(h.documents.documents, [ui.kb], listed_docs, api_name="documents")
     switched = [
         ui.kb, ui.kb_status, ui.kb_pick, ui.kb_name, ui.header,
         ui.chatbot, ui.conversation, ui.conversations, ui.source_pick, ui.last_answer, *listed_docs,
@@ -164,6 +169,10 @@ def _wire(ui: SimpleNamespace, h: Handlers, page: gr.Blocks) -> None:
     fresh_export = {"fn": h.conversations.export, "inputs": [ui.conversation, ui.owner], "outputs": [ui.export]}
     fresh_export["api_visibility"] = "private"
     fresh_export["api_name"] = "refresh_export"  # unnamed, Gradio would name it "export" and rename the real one
+    # In turn: the owner first, then where this browser was (its KB and conversation), then that KB's documents.
+    page.load(h.conversations.start, [ui.remembered, ui.kb], started, api_visibility="private").then(
+        h.kbs.restore, [ui.place, ui.owner, ui.kb], switched, api_visibility="private"
+    ).then(h.documents.documents, [ui.kb], listed_docs, api_name="documents").then(**fresh_export)
     kb_in = [ui.owner, ui.kb, ui.kb_private]
     ui.kb_pick.input(h.kbs.open, [ui.kb_pick, *kb_in], switched, api_name="open_kb").then(**fresh_export)
     ui.kb_create.click(h.kbs.open, [ui.kb_name, *kb_in], switched, api_name="create_kb").then(**fresh_export)
@@ -171,8 +180,11 @@ def _wire(ui: SimpleNamespace, h: Handlers, page: gr.Blocks) -> None:
     settings = [ui.top_k, ui.evidence_only, ui.temperature, ui.language, ui.restrict]
     ask_in = [ui.box, ui.chatbot, ui.conversation, ui.owner, *settings, ui.kb]
     asked = [ui.chatbot, ui.conversation, ui.owner, ui.box, ui.conversations, ui.source_pick, ui.last_answer]
-    ui.send.click(h.asking.respond, ask_in, asked, api_name="chat").then(**fresh_export)
-    ui.box.submit(h.asking.respond, ask_in, asked, api_visibility="private").then(**fresh_export)
+    sent = ui.send.click(h.asking.respond, ask_in, asked, api_name="chat")
+    submitted = ui.box.submit(h.asking.respond, ask_in, asked, api_visibility="private")
+    for answering in (sent, submitted):
+        answering.then(**fresh_export)
+    _wire_answer_controls(ui, h, fresh_export, [sent, submitted], ask_in, asked)
     fresh = [ui.chatbot, ui.conversation, ui.box, ui.conversations, ui.source_pick, ui.last_answer]
     ui.new_chat.click(h.conversations.new, [ui.owner, ui.kb], fresh, api_name="new_chat").then(**fresh_export)
     opened = [ui.chatbot, ui.conversation, ui.source_pick, ui.last_answer]
@@ -193,13 +205,38 @@ def _wire(ui: SimpleNamespace, h: Handlers, page: gr.Blocks) -> None:
     cited = [ui.cite_key, ui.conversation, ui.owner, ui.kb]
     ui.cite_open.click(h.sources.cite, cited, viewer, api_name="cite").then(js=SHOW_VIEWER)
     documents_out = [ui.upload_status, *listed_docs]
-    ui.files.upload(h.documents.upload, [ui.files, ui.kb], documents_out, api_name="upload")
+    ui.files.upload(h.documents.upload, [ui.files, ui.kb], documents_out, api_name="upload").then(
+        h.welcome.for_kb, [ui.kb], [ui.chatbot], api_visibility="private"
+    )
     ui.delete_doc.click(_shown, None, [ui.confirm_doc_row], api_visibility="private")
     ui.cancel_delete_doc.click(_hidden, None, [ui.confirm_doc_row], api_visibility="private")
     ui.confirm_delete_doc.click(h.documents.delete, [ui.doc_pick, ui.kb], documents_out, api_name="delete_doc").then(
         _hidden, None, [ui.confirm_doc_row], api_visibility="private"
     )
     ui.reingest.click(h.documents.reingest, [ui.doc_pick, ui.kb], documents_out, api_name="reingest")
+    # This browser's place, kept in its storage whenever it changes (restored by `h.kbs.restore` on a reload).
+    for place in (ui.kb, ui.conversation):
+        place.change(remembered_place, [ui.kb, ui.conversation], [ui.place], api_visibility="private")
+
+
+def _wire_answer_controls(
+    ui: SimpleNamespace, h: Handlers, fresh_export: dict, answering: list, ask_in: list, asked: list
+) -> None:
+    """Example questions (asked as if typed), Regenerate, and Stop. Stop cancels the answering events: Gradio
+    closes their generator, which stops the model and frees it, the same path as a closed tab (issue 19)."""
+    example = ui.chatbot.example_select(_example_text, None, [ui.box], api_visibility="private")
+    asked_example = example.then(h.asking.respond, ask_in, asked, api_visibility="private")
+    asked_example.then(**fresh_export)
+    regenerated = ui.regenerate.click(h.asking.regenerate, ask_in[1:], asked, api_name="regenerate")
+    regenerated.then(**fresh_export)
+    stop_in = [ui.chatbot, ui.conversation, ui.owner]
+    stopping = [*answering, asked_example, regenerated]
+    ui.stop.click(h.asking.stopped, stop_in, [ui.chatbot], cancels=stopping, api_visibility="private")
+
+
+def _example_text(picked: gr.SelectData) -> str:
+    """The example question clicked on the first screen, put in the question box to be asked."""
+    return str(picked.value.get("text", "")) if isinstance(picked.value, dict) else str(picked.value)
 
 
 def _shown() -> gr.Row:
