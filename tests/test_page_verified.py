@@ -100,7 +100,7 @@ def test_what_the_knowledge_base_lacks_is_listed_and_exported(served: str):
 
     *_, gaps, report = page.predict(api_name="/verified")
     rows = [row[:3] for row in gaps["data"]]
-    assert ["👎", "Which grease for the spindle?", 1] in rows
+    assert ["👎 voted down", "Which grease for the spindle?", 1] in rows
     assert ["not found", missing, 2] in rows
     with open(report, encoding="utf-8-sig", newline="") as f:  # the same table as `feedback report --csv`
         exported = list(csv.reader(f))

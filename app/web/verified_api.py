@@ -1,7 +1,7 @@
 """The API of issue 22: a knowledge base's verified answers (`/api/kbs/{kb}/verified`) and feedback on answers
 (`POST /api/feedback`). Thin over the engine: every route reaches its knowledge base through the `Workspace`, so a
 private one is refused here as everywhere; behind the same key check as the rest of `/api`. A key holder may
-verify (a key is the service's own trust); the page has no verifying panel yet (docs/decisions/verified.md)."""
+verify (a key is the service's own trust); the page's users as `verified.editors` says (docs/decisions/verified.md)."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import inspect
+from pathlib import PurePath
 from types import SimpleNamespace
 from typing import Any
 
@@ -117,7 +118,10 @@ class AnswerFeedback:
         return answer.verified["answer"] if answer.verified else answer.answer
 
     def _source_choices(self, sources: list[dict[str, Any]]) -> gr.CheckboxGroup:
-        labels = [f"[{i}] {s['source']}" + (f" · p.{s['page']}" if s["page"] else "") for i, s in enumerate(sources, 1)]
+        labels = [
+            f"[{i}] {PurePath(s['source']).name}" + (f" · p.{s['page']}" if s["page"] else "")
+            for i, s in enumerate(sources, 1)
+        ]
         return gr.CheckboxGroup(choices=[(label, i) for i, label in enumerate(labels, 1)], value=[])
 
     def _withdrawn(self, rated: Rated | None, here: tuple[str, int], request: gr.Request | None) -> tuple[Any, ...]:
