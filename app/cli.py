@@ -246,24 +246,17 @@ def _login() -> str:
 
 
 def run_feedback(args: argparse.Namespace) -> int:
+    from app.engine.verified.manage import feedback_report, report_rows
     from core.kb.feedback import FeedbackStore
 
     settings = settings_from_args(args)
     kb = _kb(settings)
     store = FeedbackStore(kb.manifest.path, settings.verified.max_not_found)
-    n = settings.verified.report_size
-    report: dict[str, Any] = {
-        "kb": kb.name,
-        "most_down": [c.to_json() for c in store.most_down(n)],
-        "most_not_found": [c.to_json() for c in store.most_not_found(n)],
-    }
+    report = feedback_report(store, kb.name, settings.verified.report_size)
     if args.csv:
         from app.engine.verified.files import write_table
 
-        rows = [["kind", "question", "times", "last_at"]]
-        rows += [["down", c["question"], c["times"], c["last_at"]] for c in report["most_down"]]
-        rows += [["not_found", c["question"], c["times"], c["last_at"]] for c in report["most_not_found"]]
-        write_table(rows, args.csv)
+        write_table(report_rows(report), args.csv)
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
         return 0

@@ -214,6 +214,7 @@ class VerifiedSettings(BaseModel):
     general_frequency: int = Field(3000, ge=0)  # 0: no word may be added on one side only
     max_not_found: int = Field(10_000, ge=1)
     report_size: int = Field(20, ge=1)
+    editors: list[str] = Field(default_factory=list)  # with sign-in on: who may verify in the page; [] = all
 
 
 class ApiSettings(BaseModel):

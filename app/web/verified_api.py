@@ -1,7 +1,7 @@
 """The API of issue 22: a knowledge base's verified answers (`/api/kbs/{kb}/verified`) and feedback on answers
 (`POST /api/feedback`). Thin over the engine: every route reaches its knowledge base through the `Workspace`, so a
 private one is refused here as everywhere; behind the same key check as the rest of `/api`. A key holder may
-verify (a key is the service's own trust); the page has no verifying panel yet (docs/decisions/verified.md)."""
+verify (a key is the service's own trust); the page's users as `verified.editors` says (docs/decisions/verified.md)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
 from app.engine.verified.files import MAX_SOURCES, Row, add_verified, check_texts, resolve_source
+from app.engine.verified.manage import check_feedback, record_feedback
 from app.engine.workspace import Workspace
 from core.errors import UnknownKBError
 from core.kb.feedback import Rating
 from core.kb.verified import VerifiedStatus
-from core.limits import TooLargeError, check_question
 from core.settings import Settings
 
 KbName = Annotated[str, PathParam(max_length=64)]
@@ -79,16 +79,12 @@ class VerifiedApi:
         return {"kb": kb, "verified": item.to_json() if item else None}
 
     def feedback(self, body: FeedbackIn) -> dict[str, Any]:
-        limits = self.settings.limits
-        check_question(body.question, limits)
-        if len(body.answer) > limits.answer_chars:
-            raise TooLargeError(f"answer: {len(body.answer):,} characters, at most {limits.answer_chars:,}")
-        if len(body.reason) > limits.reason_chars:
-            raise TooLargeError(f"reason: {len(body.reason):,} characters, at most {limits.reason_chars:,}")
+        check_feedback(body.question, body.answer, body.reason, self.settings.limits)  # before opening the KB
         service = self.workspace.existing(body.kb)
-        entry = service.feedback.add(
-            Rating(body.rating), body.question, body.answer, body.sources, body.reason, body.by or API_BY
-        )
+        entry = record_feedback(
+            service.feedback, Rating(body.rating), body.question, body.answer, body.sources, body.reason,
+            body.by or API_BY, self.settings.limits,
+        )  # fmt: skip
         return {"kb": service.kb.name, "id": entry}
 
 

@@ -83,6 +83,16 @@ class FeedbackStore:
             )  # fmt: skip
         return int(cursor.lastrowid or 0)
 
+    def set_reason(self, entry_id: int, reason: str) -> bool:
+        """The reason a person adds after the vote (the page stores a 👍/👎 at the click, the reason when given)."""
+        with sqlite.transaction(self._db) as db:
+            return bool(db.execute("UPDATE feedback SET reason = ? WHERE id = ?", (reason, entry_id)).rowcount)
+
+    def remove(self, entry_id: int) -> bool:
+        """A vote taken back (the page's thumb clicked again)."""
+        with sqlite.transaction(self._db) as db:
+            return bool(db.execute("DELETE FROM feedback WHERE id = ?", (entry_id,)).rowcount)
+
     def record_not_found(self, question: str) -> None:
         key = question_key(question)
         if not key:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from core import sqlite
+from core.errors import ZhikuError
 from core.kb.feedback import question_key
 from core.kb.manifest import now
 
@@ -174,6 +175,27 @@ class VerifiedStore:
         gone = db.execute("DELETE FROM verified WHERE id = ?", (verified_id,)).rowcount
         db.execute("DELETE FROM verified_sources WHERE verified_id = ?", (verified_id,))
         return bool(gone)
+
+    def edit(
+        self, verified_id: str, question: str, answer: str, by: str, vector: np.ndarray | None, model: str = ""
+    ) -> VerifiedAnswer | None:
+        """New words for a verified answer, its id, sources and status kept (a flagged one stays to review: editing
+        the words is not confirming them against the changed document). Who edited it is its new `by`. None when
+        there is no such answer; ZhikuError when another verified answer already asks the new question."""
+        with sqlite.transaction(self._db) as db:
+            if db.execute("SELECT 1 FROM verified WHERE id = ?", (verified_id,)).fetchone() is None:
+                return None
+            key = question_key(question)
+            for row in db.execute("SELECT id, question FROM verified WHERE id != ?", (verified_id,)):
+                if question_key(row["question"]) == key:
+                    raise ZhikuError(f"verified answer {row['id']} already asks {row['question']!r}")
+            db.execute(
+                "UPDATE verified SET question = ?, answer = ?, by = ?, at = ?, vector = ?, model = ? WHERE id = ?",
+                (question.strip(), answer.strip(), by, now(), None if vector is None else _blob(vector),
+                 model if vector is not None else "", verified_id),
+            )  # fmt: skip
+            self._bump(db)
+        return self.get(verified_id)
 
     def confirm(self, verified_id: str, by: str, sources: Sequence[VerifiedSource] | None = None) -> bool:
         """Served again: someone vouches for it with the documents as they are now. `sources`, when given,

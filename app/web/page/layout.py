@@ -17,11 +17,13 @@ from app.web.page.asking import LANGUAGES, Asking
 from app.web.page.context import PageContext, browser_secret
 from app.web.page.conversations import Conversations
 from app.web.page.documents import Documents
+from app.web.page.feedback import AnswerFeedback, build_feedback_panel, wire_feedback
 from app.web.page.gradio_words import page_i18n
 from app.web.page.kbs import KnowledgeBases, remembered_place
 from app.web.page.sources import Sources
+from app.web.page.verified import VerifiedPanel, build_verified_panel, wire_verified
 from app.web.page.welcome import Welcome
-from core.settings import LimitSettings, Settings
+from core.settings import Settings
 from ingest.loaders import LOADERS
 
 SHOW_VIEWER = "() => window.zhikuShowViewer && window.zhikuShowViewer()"
@@ -44,6 +46,7 @@ class Handlers:
         self.asking = Asking(ctx, self.conversations, self.sources)
         self.welcome = Welcome(ctx, accepted_formats(ctx.settings))
         self.kbs = KnowledgeBases(ctx, self.conversations, self.sources, self.documents, self.welcome)
+        self.feedback, self.verified = AnswerFeedback(ctx), VerifiedPanel(ctx)  # issue 22
 
 
 def build_page(
@@ -68,13 +71,14 @@ def build_page(
         ui.kb = gr.State(settings.kb)
         with gr.Row():
             _side_column(ui, ctx)
-            _chat_column(ui, labels, settings.limits)
+            _chat_column(ui, ctx)
             _documents_column(ui, labels, accepted_formats(settings))
         # Full width: four columns in the side column showed only the file name on a narrow screen.
         ui.docs = gr.Dataframe(
             headers=labels["doc_columns"].split("|"), label=labels["documents"], interactive=False,
             elem_id="documents", wrap=True, column_widths=["55%", "12%", "13%", "20%"],
         )  # fmt: skip
+        build_verified_panel(ui, ctx)
         _wire(ui, handlers, page)
     # Read by Gradio's config (mount_gradio_app sets it only when given one): its own words in this page's language.
     page.i18n_instance = page_i18n(language)
@@ -119,7 +123,8 @@ def _side_column(ui: SimpleNamespace, ctx: PageContext) -> None:
             )  # fmt: skip
 
 
-def _chat_column(ui: SimpleNamespace, labels: dict[str, str], limits: LimitSettings) -> None:
+def _chat_column(ui: SimpleNamespace, ctx: PageContext) -> None:
+    labels, limits = ctx.labels, ctx.settings.limits
     with gr.Column(scale=3):
         # Autoscroll off: the page's script shows each new answer from its start (script.py).
         ui.chatbot = gr.Chatbot(height=520, elem_id="chat", label=labels["title"], autoscroll=False)
@@ -132,6 +137,7 @@ def _chat_column(ui: SimpleNamespace, labels: dict[str, str], limits: LimitSetti
         with gr.Row():
             ui.stop = gr.Button(labels["stop"], size="sm", variant="stop", elem_id="stop")
             ui.regenerate = gr.Button(labels["regenerate"], size="sm", elem_id="regenerate")
+        build_feedback_panel(ui, ctx)  # 👍/👎 and correcting an answer (issue 22)
         # What a click on [n] in an answer sends (script.py): rendered, so the script can reach them, never seen.
         ui.cite_key = gr.Textbox(elem_id="cite-key", elem_classes=["zhiku-hidden"], show_label=False)
         ui.cite_open = gr.Button("cite", elem_id="cite-open", elem_classes=["zhiku-hidden"])
@@ -217,6 +223,8 @@ def _wire(ui: SimpleNamespace, h: Handlers, page: gr.Blocks) -> None:
     # This browser's place, kept in its storage whenever it changes (restored by `h.kbs.restore` on a reload).
     for place in (ui.kb, ui.conversation):
         place.change(remembered_place, [ui.kb, ui.conversation], [ui.place], api_visibility="private")
+    wire_feedback(ui, h.feedback)
+    wire_verified(ui, h.verified)
 
 
 def _wire_answer_controls(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import PurePath
+from typing import Any
 
 from app.engine.answer import Answer
 from app.engine.evidence import Evidence
@@ -26,6 +28,18 @@ def source_block(sources: list[Source], labels: dict[str, str]) -> str:
             body += "<br><i>" + html.escape(labels["also_in"] + ", ".join(src.also_in)) + "</i>"
         items.append(f"<details><summary>{summary}</summary>\n\n<blockquote>{body}</blockquote>\n\n</details>")
     return f"\n\n**{labels['sources']}**\n\n" + "\n".join(items)
+
+
+def verified_block(verified: dict[str, Any] | None, labels: dict[str, str]) -> str:
+    """The documents (and pages) a verified answer rests on: it was served before any search, so it has no
+    retrieved sources of its own, and a reader must still see what it stands on."""
+    if not verified or not verified.get("sources"):
+        return ""
+    items = [
+        html.escape(PurePath(s["name"]).name + (f" · p.{s['page']}" if s.get("page") else ""))
+        for s in verified["sources"]
+    ]
+    return f"\n\n**{labels['verified_sources']}**\n\n" + "\n".join(f"- {item}" for item in items)
 
 
 def evidence_block(evidence: list[Evidence], lead: list[Evidence], labels: dict[str, str]) -> str:
@@ -105,6 +119,7 @@ def finished_markdown(done: Answer, show_draft: bool = False, turn: int | None =
     body += f"\n\n<sub>{html.escape(' · '.join(state))}</sub>"
     body += cite_links(evidence_block(done.evidence, done.lead, labels), turn, len(done.sources))
     body += draft_block(done, labels) if show_draft else ""
+    body += verified_block(done.verified, labels)
     held_back = not done.supported and not (show_draft and done.draft)  # if the model ran, none of it is shown
     return body + source_block(done.sources, labels) + footer(done.query, labels, done.timings, held_back)
 
