@@ -21,8 +21,8 @@ REASONS: dict[str, re.Pattern[str]] = {
         "encrypted_method": r"encrypted with an unsupported method",
         "encrypted_office": r"encrypted (?P<type>\S+): password-protected",
         # sizes and volumes (ingest/loaders/__init__.py, ingest/volume.py, loaders/html.py, loaders/image.py)
-        "too_large": r"too large \((?P<size>[\d.,]+) MB > max_file_mb (?P<limit>[\d.,]+)\)",
-        "html_too_large": r"HTML too large to parse \((?P<size>[\d.,]+) MB",
+        "too_large": r"too large \((?P<size>[\d.,e+-]+) MB > max_file_mb (?P<limit>[\d.,]+)\)",
+        "html_too_large": r"HTML too large to parse \((?P<size>[\d.,e+-]+) MB",
         "image_too_large": r"image too large to decode",
         "too_much_text": r"too much text",
         "too_many_chunks": r"too many chunks: (?P<chunks>[\d,]+) > ingest\.max_chunks \((?P<limit>[\d,]+)\)",

@@ -58,6 +58,7 @@ def test_each_stage_has_its_own_words():
     assert stage_text(embedding(0, 280), EN, now=200.0) == "searchable by keywords · embedding 0 of 280 chunks (0 %)"
     row = stage_text(embedding(104, 280, since=100.0), ZH, now=126.0)  # 4 chunks/s, 176 left: 44 s
     assert row == "已可按关键词检索 · 嵌入 104/280 段（37 %） · 约剩 44 秒"
+    assert stage_text(embedding(280, 280), EN, now=200.0) == "searchable by keywords · saving"  # not "100 %"
 
 
 def test_a_row_escapes_the_file_name_and_shows_the_result_in_the_page_language():

@@ -65,7 +65,7 @@ def build_page(
         with gr.Row():
             _side_column(ui, ctx)
             _chat_column(ui, labels, settings.limits)
-            _documents_column(ui, labels, accepted_formats(settings))
+            _documents_column(ui, labels, accepted_formats(settings), settings.limits)
         # Full width: four columns in the side column showed only the file name on a narrow screen.
         ui.docs = gr.Dataframe(
             headers=labels["doc_columns"].split("|"), label=labels["documents"], interactive=False,
@@ -134,11 +134,19 @@ def _chat_column(ui: SimpleNamespace, labels: dict[str, str], limits: LimitSetti
         ui.passage = gr.HTML(elem_id="passage")
 
 
-def _documents_column(ui: SimpleNamespace, labels: dict[str, str], formats: str) -> None:
+def _documents_column(ui: SimpleNamespace, labels: dict[str, str], formats: str, limits: LimitSettings) -> None:
     with gr.Column(scale=1, min_width=260):
         label = labels["upload"].format(formats=formats)
         ui.files = gr.File(label=label, file_count="multiple", elem_id="upload")
         ui.upload_status = gr.Markdown(elem_id="upload-status")
+        # Shown while an upload failed for want of a password (documents.Documents.locked).
+        with gr.Column(visible=False, elem_id="unlock") as ui.unlock_box:
+            ui.locked_pick = gr.Dropdown(label=labels["locked_file"], choices=[], elem_id="locked-file")
+            ui.password = gr.Textbox(
+                label=labels["pdf_password"], type="password", max_length=limits.pdf_password_chars,
+                elem_id="pdf-password",
+            )  # fmt: skip
+            ui.unlock = gr.Button(labels["unlock"], size="sm", elem_id="unlock-pdf")
         ui.doc_pick = gr.Dropdown(label=labels["document"], choices=[], elem_id="doc-pick")
         with gr.Row():
             ui.delete_doc = gr.Button(labels["delete_document"], size="sm", variant="stop", elem_id="delete-doc")
@@ -193,7 +201,12 @@ def _wire(ui: SimpleNamespace, h: Handlers, page: gr.Blocks) -> None:
     cited = [ui.cite_key, ui.conversation, ui.owner, ui.kb]
     ui.cite_open.click(h.sources.cite, cited, viewer, api_name="cite").then(js=SHOW_VIEWER)
     documents_out = [ui.upload_status, *listed_docs]
-    ui.files.upload(h.documents.upload, [ui.files, ui.kb], documents_out, api_name="upload")
+    locked = {"fn": h.documents.locked, "inputs": [ui.kb], "outputs": [ui.unlock_box, ui.locked_pick]}
+    locked["api_visibility"] = "private"
+    ui.files.upload(h.documents.upload, [ui.files, ui.kb], documents_out, api_name="upload").then(**locked)
+    unlock_in, unlocked = [ui.locked_pick, ui.password, ui.kb], [*documents_out, ui.password]
+    ui.unlock.click(h.documents.unlock, unlock_in, unlocked, api_name="unlock").then(**locked)
+    ui.password.submit(h.documents.unlock, unlock_in, unlocked, api_visibility="private").then(**locked)
     ui.delete_doc.click(_shown, None, [ui.confirm_doc_row], api_visibility="private")
     ui.cancel_delete_doc.click(_hidden, None, [ui.confirm_doc_row], api_visibility="private")
     ui.confirm_delete_doc.click(h.documents.delete, [ui.doc_pick, ui.kb], documents_out, api_name="delete_doc").then(

@@ -48,10 +48,9 @@ def stage_text(progress: FileProgress | None, labels: dict[str, str], now: float
     if not progress.embedding:
         return labels["reading"].format(pages=progress.pages_read)
     done, total = progress.chunks_done, progress.chunks_total
-    parts = [
-        labels["keywords_ready"],
-        labels["embedding"].format(done=min(done, total), total=total, percent=percent(done, total)),
-    ]
+    if done >= total:  # every chunk embedded; the manifest's write makes it "done"
+        return labels["stage_sep"].join([labels["keywords_ready"], labels["saving"]])
+    parts = [labels["keywords_ready"], labels["embedding"].format(done=done, total=total, percent=percent(done, total))]
     if (left := seconds_left(progress, now)) is not None:
         parts.append(labels["eta"].format(time=time_text(left, labels)))
     return labels["stage_sep"].join(parts)
