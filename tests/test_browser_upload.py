@@ -90,6 +90,10 @@ def test_an_encrypted_pdf_is_ingested_with_a_password_typed_in_the_page(service:
     expect(status).to_contain_text("quality plan.pdf — failed: wrong password")
     expect(password).to_have_value("")  # the box is emptied: the password stays in no page
     shot(page, "upload-password.png")
+    page.reload()  # what waits for a password is read from the manifest: a reload offers it again
+    expect(page.locator("#question textarea")).to_be_visible()
+    expect(page.locator("#unlock")).to_be_visible()
+    expect(page.locator("#locked-file input")).to_have_value("quality plan.pdf")
     password.fill("Zk-7788")
     page.locator("#unlock-pdf").click()
     expect(status).to_contain_text(re.compile(r"quality plan\.pdf — ingested \(2 pages, \d+ chunks\)"))

@@ -203,6 +203,8 @@ def _wire(ui: SimpleNamespace, h: Handlers, page: gr.Blocks) -> None:
     documents_out = [ui.upload_status, *listed_docs]
     locked = {"fn": h.documents.locked, "inputs": [ui.kb], "outputs": [ui.unlock_box, ui.locked_pick]}
     locked["api_visibility"] = "private"
+    # A reload still offers what waits for a password.
+    page.load(h.documents.locked, [ui.kb], [ui.unlock_box, ui.locked_pick], api_visibility="private")
     ui.files.upload(h.documents.upload, [ui.files, ui.kb], documents_out, api_name="upload").then(**locked)
     unlock_in, unlocked = [ui.locked_pick, ui.password, ui.kb], [*documents_out, ui.password]
     ui.unlock.click(h.documents.unlock, unlock_in, unlocked, api_name="unlock").then(**locked)
