@@ -237,6 +237,7 @@ class LimitSettings(BaseModel):
     reason_chars: int = Field(2000, ge=1)  # a 👎's reason
     import_mb: float = Field(10.0, gt=0)  # a verified-answers file (CSV or XLSX)
     import_rows: int = Field(5000, ge=1)  # rows in one such file
+    pdf_password_chars: int = Field(256, ge=1)  # a password typed on the page for an encrypted PDF
 
 
 class Settings(BaseSettings):

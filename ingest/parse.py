@@ -77,10 +77,11 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def parse_file(job: ParseJob, settings: IngestSettings, on_page: Callable[[str], None] | None = None) -> Parsed:
+def parse_file(job: ParseJob, settings: IngestSettings, on_page: Callable[[str, str], None] | None = None) -> Parsed:
     """Never raises for a bad file: the error travels back as text, so one file never stops the others.
 
-    Each page read is reported to `on_page` (in-process) or to the worker's queue, for the progress bar. The
+    Each page read is reported, with the file's source, to `on_page` (in-process) or to the worker's queue, for
+    the progress bar and the file's own progress row. The
     file's volume limits (`ingest/volume.py`) are checked as it goes.
     """
     hook = on_page or _worker_hook
@@ -89,7 +90,7 @@ def parse_file(job: ParseJob, settings: IngestSettings, on_page: Callable[[str],
     def page_read(kind: str, chars: int) -> None:
         budget.page(chars)
         with budget.paused():  # the worker's hook may wait for its turn: not parsing time
-            hook(kind)
+            hook(kind, job.source)
 
     try:
         with budget.running(), page_progress(page_read):
@@ -131,8 +132,8 @@ def _wait_for_turn(budget: Budget | None = None) -> None:
             _gate.wait()
 
 
-def _worker_hook(kind: str) -> None:
+def _worker_hook(kind: str, source: str) -> None:
     """After each page: report it, then wait while the main process embeds."""
     if _pages_read is not None:
-        _pages_read.put_nowait(kind)
+        _pages_read.put_nowait((kind, source))
     _wait_for_turn()

@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import queue as queue_module
 import sqlite3
+import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -116,6 +117,7 @@ class Ingestion:
         return self.report
 
     def _finish(self, result: FileResult) -> None:
+        self.report.active.pop(result.source, None)
         self.report.results.append(result)
         self.progress(self.report, result)
 
@@ -209,17 +211,18 @@ class Ingestion:
                 self._drain(pages_read)
                 yield parsed
 
-    def _page_read(self, kind: str) -> None:
+    def _page_read(self, kind: str, source: str) -> None:
         if kind == "ocr":
             self.report.pages_ocr += 1
         else:
             self.report.pages_read += 1
+        self.report.file(source).pages_read += 1
         self.progress(self.report, None)
 
     def _drain(self, queue: Any) -> None:
         with contextlib.suppress(queue_module.Empty):
             while True:
-                self._page_read(queue.get_nowait())
+                self._page_read(*queue.get_nowait())
 
     def _store(self, parsed: Parsed) -> None:
         job = parsed.job
@@ -229,7 +232,9 @@ class Ingestion:
         try:
             self.kb.begin_document(doc_id, job.sha256, len(parsed.chunks), parsed.pages, replacing=job.source)
             self.kb.index_ahead(parsed.chunks)  # searchable by keywords now, by vectors batch by batch
-            stored = store_chunks(self.kb, parsed.chunks, self.batch_size, self.settings, self._chunks_done)
+            self._embedding(job.source, len(parsed.chunks))
+            done = functools.partial(self._chunks_done, job.source)
+            stored = store_chunks(self.kb, parsed.chunks, self.batch_size, self.settings, done)
             self.kb.finish_document(doc_id, stored, job.source, job.size, job.mtime_ns, self.tags)
         except (StorageError, sqlite3.Error, OSError) as exc:
             cause = "disk full, a quota or a file size limit" if storage_full(exc) else "the store refused a write"
@@ -241,8 +246,15 @@ class Ingestion:
         note = f"{len(parsed.chunks) - stored} near-duplicate chunks not stored" if stored < len(parsed.chunks) else ""
         self._finish(FileResult(job.source, Status.INGESTED, chunks=stored, pages=parsed.pages, note=note))
 
-    def _chunks_done(self, n: int) -> None:
+    def _embedding(self, source: str, chunks: int) -> None:
+        """`source` is searchable by keywords from now, and its `chunks` are embedded next: its row says so."""
+        progress = self.report.file(source)
+        progress.chunks_total, progress.embedding_since = chunks, time.monotonic()
+        self.progress(self.report, None)
+
+    def _chunks_done(self, source: str, n: int) -> None:
         self.report.chunks += n
+        self.report.file(source).chunks_done += n
         self.progress(self.report, None)
 
     def _fail(self, job: ParseJob, error: str) -> None:

@@ -38,6 +38,21 @@ class FileResult:
 
 
 @dataclass
+class FileProgress:
+    """One file on its way, for a progress row of its own: the pages its parser read so far, then (once its text
+    is split and searchable by keywords) its chunks embedded out of how many, and since when, for a rate."""
+
+    pages_read: int = 0
+    chunks_total: int = 0
+    chunks_done: int = 0
+    embedding_since: float | None = None  # time.monotonic() when its first batch started
+
+    @property
+    def embedding(self) -> bool:
+        return self.embedding_since is not None
+
+
+@dataclass
 class IngestReport:
     results: list[FileResult] = field(default_factory=list)
     files_total: int = 0
@@ -47,6 +62,11 @@ class IngestReport:
     pages_ocr: int = 0
     restored: int = 0  # chunks an earlier near-duplicate rule left out, stored now (ingest/dedup.py)
     started: float = field(default_factory=time.perf_counter)
+    active: dict[str, FileProgress] = field(default_factory=dict)  # by source: files read or embedded, not finished
+
+    def file(self, source: str) -> FileProgress:
+        """The progress of `source`, started now if it had none."""
+        return self.active.setdefault(source, FileProgress())
 
     def by_status(self, status: Status) -> list[FileResult]:
         return [r for r in self.results if r.status == status]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import glob
 import html
 import logging
 import queue
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +17,15 @@ import gradio as gr
 
 from app.web.page.context import PageContext, plain_error
 from app.web.page.sources import locate
+from app.web.page.unlocked import UNLOCKED
+from app.web.page.upload_rows import file_row
 from core.errors import ZhikuError
 from core.kb import KnowledgeBase
 from core.kb.manifest import FileStatus
+from core.settings import IngestSettings
 from ingest.pipeline import ingest_files
-from ingest.report import FileTask, IngestReport, Status
+from ingest.reasons import PASSWORD_KINDS, reason_of
+from ingest.report import FileProgress, FileResult, FileTask, IngestReport
 from ingest.uploads import delete_with_copies, stage_uploads, upload_folder
 
 log = logging.getLogger(__name__)
@@ -32,6 +38,32 @@ def page_caches() -> list[Path]:
     from gradio.utils import get_upload_folder
 
     return [Path(get_upload_folder())]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The report's figures at one moment, copied in the ingesting thread: the page renders them in another while
+    the report goes on changing."""
+
+    results: list[FileResult]
+    active: dict[str, FileProgress]
+    pages_read: int
+    chunks: int
+
+    @classmethod
+    def of(cls, report: IngestReport) -> Snapshot:
+        active = {source: replace(progress) for source, progress in report.active.items()}
+        return cls(list(report.results), active, report.pages_read, report.chunks)
+
+    @property
+    def stages(self) -> tuple[int, tuple[tuple[str, bool, int], ...]]:
+        """What makes a new row worth showing at once: a file finished, started embedding, or a batch done."""
+        return len(self.results), tuple((s, p.embedding, p.chunks_done) for s, p in self.active.items())
+
+
+def _size_and_mtime(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
 
 
 class Documents:
@@ -62,18 +94,21 @@ class Documents:
             yield status, *unchanged
         yield status, *self.listed(knowledge_base)
 
-    def _ingest(self, tasks: list[FileTask], knowledge_base: KnowledgeBase) -> Iterator[str]:
-        """Runs the ingestion in a thread and yields the per-file table whenever a file finishes (and at most
-        twice a second in between, for the page and chunk counts)."""
-        events: queue.Queue[IngestReport | None] = queue.Queue()
+    def _ingest(
+        self, tasks: list[FileTask], knowledge_base: KnowledgeBase, ingest: IngestSettings | None = None
+    ) -> Iterator[str]:
+        """Runs the ingestion in a thread and yields the per-file rows whenever a file finishes or changes stage and
+        after each embedded batch (so a file's percentage shows however fast the machine), and at most twice a
+        second for pages read."""
+        events: queue.Queue[Snapshot | None] = queue.Queue()
         outcome: dict[str, Any] = {}
         settings = self.ctx.settings
 
         def run() -> None:
             try:
                 outcome["report"] = ingest_files(
-                    knowledge_base, tasks, settings.ingest, settings.embedding.batch_size,
-                    lambda report, result: events.put(report),
+                    knowledge_base, tasks, ingest or settings.ingest, settings.embedding.batch_size,
+                    lambda report, result: events.put(Snapshot.of(report)),
                 )  # fmt: skip
             except Exception as exc:  # shown in the page in words, never as a traceback
                 if not isinstance(exc, ZhikuError):
@@ -83,33 +118,81 @@ class Documents:
                 events.put(None)
 
         threading.Thread(target=run, name="page-ingest", daemon=True).start()
-        shown, report = 0.0, IngestReport(files_total=len(tasks))
+        shown_at, shown = 0.0, Snapshot.of(IngestReport(files_total=len(tasks)))
         while (event := events.get()) is not None:
-            finished = len(event.results) != len(report.results)
-            report = event
-            if finished or time.monotonic() - shown > 0.5:
-                shown = time.monotonic()
-                yield self._file_rows(tasks, report, done=False)
+            if event.stages != shown.stages or time.monotonic() - shown_at > 0.5:
+                shown_at, shown = time.monotonic(), event
+                yield self._file_rows(tasks, event, done=False)
         if "error" in outcome:
             yield self.ctx.error(outcome["error"])
             return
-        yield self._file_rows(tasks, outcome["report"], done=True)
+        yield self._file_rows(tasks, Snapshot.of(outcome["report"]), done=True)
 
-    def _file_rows(self, tasks: list[FileTask], report: IngestReport, done: bool) -> str:
+    def _file_rows(self, tasks: list[FileTask], snapshot: Snapshot, done: bool) -> str:
         L = self.ctx.labels
-        results = {r.source: r for r in report.results}
+        results = {r.source: r for r in snapshot.results}
         lines = [] if done else [L["upload_progress"].format(
-            done=len(results), total=len(tasks), pages=report.pages_read, chunks=report.chunks
+            done=len(results), total=len(tasks), pages=snapshot.pages_read, chunks=snapshot.chunks
         ) + "\n"]  # fmt: skip
+        now = time.monotonic()
         for task in tasks:
-            result = results.get(task.source)
-            if result is None:
-                lines.append(f"- {html.escape(task.source)} — {L['waiting']}")
-                continue
-            detail = f": {result.error}" if result.error else f" ({result.pages} p., {result.chunks} chunks)"
-            detail = f": {result.note}" if result.status == Status.SKIPPED and result.note else detail
-            lines.append(f"- {html.escape(result.source)} — {L[result.status]}{html.escape(detail)}")
+            source = results[task.source].source if task.source in results else task.source
+            lines.append(file_row(source, results.get(task.source), snapshot.active.get(task.source), L, now))
         return "\n".join(lines)
+
+    def locked(self, kb: str, request: gr.Request | None = None) -> tuple[gr.Column, gr.Dropdown]:
+        """The password box, shown while this knowledge base has uploads that failed for want of a (right)
+        password, and offering those files."""
+        try:
+            names = list(self._locked(self.ctx.kb(kb, request)))
+        except ZhikuError:
+            names = []
+        return gr.Column(visible=bool(names)), gr.Dropdown(choices=names, value=names[0] if names else None)
+
+    def _locked(self, knowledge_base: KnowledgeBase) -> dict[str, Path]:
+        """Uploads whose last try failed as encrypted or for a wrong password -> their stored copy. Only files in
+        the upload folder, named exactly as the manifest has them: a name sent from the page is no path."""
+        folder = self.upload_folder(knowledge_base).resolve()
+        found = {}
+        for entry in knowledge_base.files():
+            if entry.status != FileStatus.FAILED or reason_of(entry.error).kind not in PASSWORD_KINDS:
+                continue
+            path = folder / entry.path
+            if path.parent == folder and path.is_file():
+                found[entry.path] = path
+        return found
+
+    def unlock(
+        self, name: str | None, password: str, kb: str, request: gr.Request | None = None
+    ) -> Iterator[tuple[Any, ...]]:
+        """Ingests one encrypted upload again with the password typed for it. The password travels in this run's
+        settings only (to the parser processes by pipe); kept in memory for the viewer once it opened the file."""
+        L, limit = self.ctx.labels, self.ctx.settings.limits.pdf_password_chars
+        try:
+            knowledge_base = self.ctx.kb(kb, request)
+        except ZhikuError as exc:
+            yield self.ctx.error(str(exc)), *(gr.skip(),) * 3, ""
+            return
+        path = self._locked(knowledge_base).get(name or "")
+        problem = L["not_locked"].format(name=name or "") if path is None else ""
+        if len(password or "") > limit:  # the box stops there; a client of the API is held to it here
+            problem = L["password_too_long"].format(limit=limit)
+        if problem or path is None:
+            yield self.ctx.error(problem), *(gr.skip(),) * 3, ""
+            return
+        status, ingest = "", self._with_password(path, password)
+        for status in self._ingest([FileTask(name or "", path)], knowledge_base, ingest):
+            yield status, *(gr.skip(),) * 3, ""  # the box is emptied at once: the password stays in no page
+        if knowledge_base.unchanged_document(name or "", *_size_and_mtime(path)) is not None:  # stored whole now
+            UNLOCKED.remember(path, password)
+        yield status, *self.listed(knowledge_base), ""
+
+    def _with_password(self, path: Path, password: str | None) -> IngestSettings:
+        """The ingest settings with `password` for this one file (first: the first pattern that fits wins)."""
+        ingest = self.ctx.settings.ingest
+        if password is None:
+            return ingest
+        return ingest.model_copy(update={"passwords": {glob.escape(str(path)): password, **ingest.passwords}})
 
     def documents(self, kb: str, request: gr.Request | None = None) -> Listed:
         try:
@@ -130,6 +213,8 @@ class Documents:
         except ZhikuError as exc:
             return self.ctx.error(str(exc)), *(gr.skip(),) * 3
         forgotten = self._forget(path, knowledge_base, with_copies=True) if path else ""
+        if path and not forgotten:
+            UNLOCKED.forget(self.upload_folder(knowledge_base) / path)
         status = (forgotten or self.ctx.labels["deleted"].format(name=html.escape(path))) if path else ""
         return (status, *self.listed(knowledge_base))
 
@@ -144,7 +229,8 @@ class Documents:
         found = locate(path, [self.upload_folder(knowledge_base)])
         status = self.ctx.error(f"{path}: file not found") if found is None else self._forget(path, knowledge_base)
         if not status and found is not None:
-            *_, status = self._ingest([FileTask(path, found)], knowledge_base)
+            ingest = self._with_password(found, UNLOCKED.password(found))  # a PDF unlocked on the page
+            *_, status = self._ingest([FileTask(path, found)], knowledge_base, ingest)
         return (status, *self.listed(knowledge_base))
 
     def _forget(self, path: str, knowledge_base: KnowledgeBase, with_copies: bool = False) -> str:

@@ -23,7 +23,7 @@ from app.web.page.kbs import KnowledgeBases, remembered_place
 from app.web.page.sources import Sources
 from app.web.page.verified import VerifiedPanel, build_verified_panel, wire_verified
 from app.web.page.welcome import Welcome
-from core.settings import Settings
+from core.settings import LimitSettings, Settings
 from ingest.loaders import LOADERS
 
 SHOW_VIEWER = "() => window.zhikuShowViewer && window.zhikuShowViewer()"
@@ -72,7 +72,7 @@ def build_page(
         with gr.Row():
             _side_column(ui, ctx)
             _chat_column(ui, ctx)
-            _documents_column(ui, labels, accepted_formats(settings))
+            _documents_column(ui, labels, accepted_formats(settings), settings.limits)
         # Full width: four columns in the side column showed only the file name on a narrow screen.
         ui.docs = gr.Dataframe(
             headers=labels["doc_columns"].split("|"), label=labels["documents"], interactive=False,
@@ -147,11 +147,19 @@ def _chat_column(ui: SimpleNamespace, ctx: PageContext) -> None:
         ui.passage = gr.HTML(elem_id="passage")
 
 
-def _documents_column(ui: SimpleNamespace, labels: dict[str, str], formats: str) -> None:
+def _documents_column(ui: SimpleNamespace, labels: dict[str, str], formats: str, limits: LimitSettings) -> None:
     with gr.Column(scale=1, min_width=260):
         label = labels["upload"].format(formats=formats)
         ui.files = gr.File(label=label, file_count="multiple", elem_id="upload")
         ui.upload_status = gr.Markdown(elem_id="upload-status")
+        # Shown while an upload failed for want of a password (documents.Documents.locked).
+        with gr.Column(visible=False, elem_id="unlock") as ui.unlock_box:
+            ui.locked_pick = gr.Dropdown(label=labels["locked_file"], choices=[], elem_id="locked-file")
+            ui.password = gr.Textbox(
+                label=labels["pdf_password"], type="password", max_length=limits.pdf_password_chars,
+                elem_id="pdf-password",
+            )  # fmt: skip
+            ui.unlock = gr.Button(labels["unlock"], size="sm", elem_id="unlock-pdf")
         ui.doc_pick = gr.Dropdown(label=labels["document"], choices=[], elem_id="doc-pick")
         with gr.Row():
             ui.delete_doc = gr.Button(labels["delete_document"], size="sm", variant="stop", elem_id="delete-doc")
@@ -178,7 +186,9 @@ def _wire(ui: SimpleNamespace, h: Handlers, page: gr.Blocks) -> None:
     # In turn: the owner first, then where this browser was (its KB and conversation), then that KB's documents.
     page.load(h.conversations.start, [ui.remembered, ui.kb], started, api_visibility="private").then(
         h.kbs.restore, [ui.place, ui.owner, ui.kb], switched, api_visibility="private"
-    ).then(h.documents.documents, [ui.kb], listed_docs, api_name="documents").then(**fresh_export)
+    ).then(h.documents.documents, [ui.kb], listed_docs, api_name="documents").then(**fresh_export).then(
+        h.documents.locked, [ui.kb], [ui.unlock_box, ui.locked_pick], api_visibility="private"
+    )  # a reload still offers what waits for a password
     kb_in = [ui.owner, ui.kb, ui.kb_private]
     ui.kb_pick.input(h.kbs.open, [ui.kb_pick, *kb_in], switched, api_name="open_kb").then(**fresh_export)
     ui.kb_create.click(h.kbs.open, [ui.kb_name, *kb_in], switched, api_name="create_kb").then(**fresh_export)
@@ -211,9 +221,15 @@ def _wire(ui: SimpleNamespace, h: Handlers, page: gr.Blocks) -> None:
     cited = [ui.cite_key, ui.conversation, ui.owner, ui.kb]
     ui.cite_open.click(h.sources.cite, cited, viewer, api_name="cite").then(js=SHOW_VIEWER)
     documents_out = [ui.upload_status, *listed_docs]
-    ui.files.upload(h.documents.upload, [ui.files, ui.kb], documents_out, api_name="upload").then(
-        h.welcome.for_kb, [ui.kb], [ui.chatbot], api_visibility="private"
+    locked = {"fn": h.documents.locked, "inputs": [ui.kb], "outputs": [ui.unlock_box, ui.locked_pick]}
+    locked["api_visibility"] = "private"
+    welcome = {"fn": h.welcome.for_kb, "inputs": [ui.kb], "outputs": [ui.chatbot], "api_visibility": "private"}
+    ui.files.upload(h.documents.upload, [ui.files, ui.kb], documents_out, api_name="upload").then(**welcome).then(
+        **locked
     )
+    unlock_in, unlocked = [ui.locked_pick, ui.password, ui.kb], [*documents_out, ui.password]
+    ui.unlock.click(h.documents.unlock, unlock_in, unlocked, api_name="unlock").then(**welcome).then(**locked)
+    ui.password.submit(h.documents.unlock, unlock_in, unlocked, api_visibility="private").then(**welcome).then(**locked)
     ui.delete_doc.click(_shown, None, [ui.confirm_doc_row], api_visibility="private")
     ui.cancel_delete_doc.click(_hidden, None, [ui.confirm_doc_row], api_visibility="private")
     ui.confirm_delete_doc.click(h.documents.delete, [ui.doc_pick, ui.kb], documents_out, api_name="delete_doc").then(

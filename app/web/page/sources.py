@@ -18,6 +18,7 @@ import gradio as gr
 from app.engine.answer import Answer
 from app.engine.pagemarks import MarkedPage, find_spans, render_marked
 from app.web.page.context import PageContext
+from app.web.page.unlocked import UNLOCKED
 from core.documents import Source
 from core.settings import IngestSettings
 from ingest.uploads import upload_folder
@@ -116,10 +117,11 @@ def viewer_html(marked: MarkedPage, title: str, labels: dict[str, str]) -> str:
 
 
 def _open(path: Path, ingest: IngestSettings) -> Any:
-    """With the passwords ingestion tries (none, then the configured one): what was ingested can be shown."""
+    """With the passwords ingestion tries (none, then the configured one), then one typed on the page for this file
+    (kept in memory only: `unlocked.py`): what was ingested can be shown."""
     import pypdfium2 as pdfium
 
-    for password in dict.fromkeys([None, ingest.password_for(path)]):
+    for password in dict.fromkeys([None, ingest.password_for(path), UNLOCKED.password(path)]):
         try:
             return pdfium.PdfDocument(path, password=password)
         except pdfium.PdfiumError:
