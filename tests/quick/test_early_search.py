@@ -100,3 +100,32 @@ def test_states_read_as_the_page_shows_them():
     assert embedding_state(0.0) == "searchable (keywords)"
     assert embedding_state(0.374) == "embedding 37 %"
     assert embedding_state(1.0) == "ready"
+
+
+def test_a_run_stopped_between_chroma_and_the_keyword_index_is_only_an_unfinished_document(
+    settings: Settings, tmp_path: Path, fake_models: FakeLLM, monkeypatch: pytest.MonkeyPatch
+):
+    """Found by CI: a run killed after a batch reached Chroma, before its pending marks were cleared, made
+    `ingest check` report the ready documents' counts as wrong too; only the unfinished document is."""
+    (tmp_path / "first.txt").write_text("\n".join(LINES[:10]), encoding="utf-8")
+    (tmp_path / "second.txt").write_text("\n".join(LINES[10:]), encoding="utf-8")
+    settings.ingest.near_duplicate_threshold = 0
+    kb = open_kb(settings)
+    assert ingest_paths(kb, [str(tmp_path / "first.txt")], settings.ingest, 1).ok
+    assert kb.check() == []
+    embedded, batches = kb.lexical.embedded, [0]
+
+    def stopping(ids: list[str]) -> None:
+        batches[0] += 1
+        if batches[0] == 3:  # the third batch is in Chroma; the process dies before the index hears of it
+            raise KeyboardInterrupt
+        embedded(ids)
+
+    monkeypatch.setattr(kb.lexical, "embedded", stopping)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_paths(kb, [str(tmp_path / "second.txt")], settings.ingest, 1)
+    problems = kb.check()
+    assert len(problems) == 1 and "is writing (run ingest again" in problems[0], problems
+    monkeypatch.setattr(kb.lexical, "embedded", embedded)
+    assert ingest_paths(kb, [str(tmp_path / "second.txt")], settings.ingest, 1).ok
+    assert kb.check() == []
