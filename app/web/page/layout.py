@@ -127,7 +127,10 @@ def _chat_column(ui: SimpleNamespace, ctx: PageContext) -> None:
     labels, limits = ctx.labels, ctx.settings.limits
     with gr.Column(scale=3):
         # Autoscroll off: the page's script shows each new answer from its start (script.py).
-        ui.chatbot = gr.Chatbot(height=520, elem_id="chat", label=labels["title"], autoscroll=False)
+        # No "share" button: it posts to Hugging Face Spaces (no document or answer leaves the machine).
+        ui.chatbot = gr.Chatbot(
+            height=520, elem_id="chat", label=labels["title"], autoscroll=False, buttons=["copy", "copy_all"]
+        )
         with gr.Row():
             ui.box = gr.Textbox(
                 placeholder=labels["placeholder"], show_label=False, scale=5, elem_id="question",

@@ -95,7 +95,7 @@ PAGE_CSS = """
 .zhiku-hidden { display: none !important; }
 .zhiku-viewer { background: var(--block-background-fill); }
 .zhiku-view-bar { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; padding: 4px 0; }
-.zhiku-view-bar span { color: var(--body-text-color-subdued); flex: 1; }
+.zhiku-view-bar span { color: var(--body-text-color); flex: 1; }
 .zhiku-view-btn { min-width: 2.2em; padding: 2px 8px; border: 1px solid var(--border-color-primary);
   border-radius: 4px; background: var(--button-secondary-background-fill); cursor: pointer; }
 .zhiku-view-scroll { max-height: 85vh; overflow: auto; border: 1px solid var(--border-color-primary); }
@@ -104,4 +104,9 @@ PAGE_CSS = """
 img.zhiku-page { width: 100%; height: auto; max-width: none; display: block; }
 a.zhiku-cite { font-weight: 600; text-decoration: none; cursor: pointer; }
 #passage mark { background: #ffe066; }
+/* Contrast of at least 4.5:1 (WCAG AA; tests/test_browser_a11y.py): the default theme's white on orange-500 (2.8)
+   and red-500 (3.8) buttons and its light grey hints (1.9) were too faint to read for many eyes. */
+.gradio-container { --button-primary-background-fill: #c2410c; --button-primary-background-fill-hover: #9a3412;
+  --button-cancel-background-fill: #b91c1c; --button-cancel-background-fill-hover: #991b1b; }
+body:not(.dark) .gradio-container { --body-text-color-subdued: #5f5f68; --input-placeholder-color: #5f5f68; }
 """

@@ -110,7 +110,8 @@ def viewer_html(marked: MarkedPage, title: str, labels: dict[str, str]) -> str:
     return (
         f'<div class="zhiku-viewer"><div class="zhiku-view-bar"><b>{html.escape(title)}</b> '
         f"<span>{html.escape(note)}</span> {buttons}</div>"
-        f'<div class="zhiku-view-scroll"><img class="zhiku-page" src="data:image/jpeg;base64,{data}" '
+        f'<div class="zhiku-view-scroll" tabindex="0" role="region" aria-label="{html.escape(title)}">'
+        f'<img class="zhiku-page" src="data:image/jpeg;base64,{data}" '
         f'alt="{html.escape(title)}" data-marks="{marks}" data-width="{marked.image.width}" '
         f'width="{marked.image.width}" height="{marked.image.height}"></div></div>'
     )
