@@ -107,7 +107,11 @@ def test_a_reload_comes_back_to_this_browsers_kb_and_conversation(service: str, 
     upload(first, card)
     expect(first.locator("#chat")).to_contain_text("gearbox card.pdf")  # the first screen follows the upload
     question = "How often is the gearbox G-7 oil changed?"
+    kept = first.evaluate("() => localStorage.getItem('zhiku-place')")
     assert "gearbox card.pdf · p.2" in ask(first, question)
+    # The browser keeps its place (encrypted) once the new conversation is known: a state to wait for, as a
+    # loaded machine may run that write after the answer is shown.
+    first.wait_for_function("kept => localStorage.getItem('zhiku-place') !== kept", arg=kept)
     first.reload()
     expect(first.locator("#kb input")).to_have_value("reload-kb")
     expect(first.locator("#header")).to_contain_text("reload-kb")
