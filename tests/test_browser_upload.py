@@ -19,6 +19,7 @@ from pypdf import PdfReader, PdfWriter
 
 from tests.conftest import pdf_with_pages
 from tests.test_browser import ask, browser, open_page, page, page_service, shot, upload  # noqa: F401  (fixtures)
+from tests.test_browser_controls import open_kb
 
 EMBEDDING = re.compile(r"searchable by keywords · embedding (\d+) of (\d+) chunks \((\d+) %\)(?: · about (.+) left)?")
 
@@ -94,6 +95,12 @@ def test_an_encrypted_pdf_is_ingested_with_a_password_typed_in_the_page(service:
     expect(page.locator("#question textarea")).to_be_visible()
     expect(page.locator("#unlock")).to_be_visible()
     expect(page.locator("#locked-file input")).to_have_value("quality plan.pdf")
+    open_kb(page, "no-locked-files")  # another knowledge base: nothing of its own waits for a password
+    expect(page.locator("#unlock")).to_be_hidden()
+    page.locator("#kb input").click()
+    page.get_by_role("option", name="default", exact=True).click()
+    expect(page.locator("#header")).to_contain_text("default")
+    expect(page.locator("#unlock")).to_be_visible()
     password.fill("Zk-7788")
     page.locator("#unlock-pdf").click()
     expect(status).to_contain_text(re.compile(r"quality plan\.pdf — ingested \(2 pages, \d+ chunks\)"))

@@ -226,6 +226,7 @@ def _wire(ui: SimpleNamespace, h: Handlers, page: gr.Blocks) -> None:
     documents_out = [ui.upload_status, *listed_docs]
     locked = {"fn": h.documents.locked, "inputs": [ui.kb], "outputs": [ui.unlock_box, ui.locked_pick]}
     locked["api_visibility"] = "private"
+    ui.kb.change(**locked)  # another knowledge base opened: its own uploads waiting for a password
     welcome = {"fn": h.welcome.for_kb, "inputs": [ui.kb], "outputs": [ui.chatbot], "api_visibility": "private"}
     ui.files.upload(h.documents.upload, [ui.files, ui.kb], documents_out, api_name="upload").then(**welcome).then(
         **locked
