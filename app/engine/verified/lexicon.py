@@ -77,11 +77,6 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
 # to the concentrate" is not "add the concentrate to water" (the to/into/from check). Canonical forms (SYNONYMS).
 SYMMETRIC_EN = frozenset({"connect", "link"})
 
-# "On" before a determiner is a place ("enable Game Mode on the TV" is "enable the TV's Game Mode"), left out;
-# "turn on the TV" loses it too, which is harmless: "turn off the TV" still differs in "off".
-PLACE_BEFORE = ("on",)
-DETERMINERS = ("the", "a", "an", "my", "your", "this", "its", "our")
-
 # Modality. A question that says it *must* ("必须穿戴", "must stay") asks the same as one that says it should or
 # needs to ("要穿戴", "should stay"), not as one that asks whether it may ("可以戴", "can wear") or says nothing.
 # So a strong modal is no content word; the two must agree on it instead (`match.differs`).

@@ -34,7 +34,6 @@ _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _OPTION = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*")  # a command-line option: "-F" is not "-f"
 _TOWARDS = frozenset({"to", "into", "onto", "from"})  # "add water to the concentrate" is not "the concentrate to water"
 _WORD = re.compile(r"\w+")
-_PLACE = re.compile(rf"(?<![a-z])(?:{'|'.join(lexicon.PLACE_BEFORE)}) (?=(?:{'|'.join(lexicon.DETERMINERS)})(?![a-z]))")
 _HEAD_GLUED = re.compile("|".join(h for h in sorted(lexicon.QUESTION_HEADS, key=len, reverse=True) if not h.isascii()))
 _SUFFIXES = ("ement", "ment", "ing", "ies", "es", "ed", "s")
 
@@ -110,7 +109,6 @@ class Lexicon:
         codes = frozenset(codes_in(text)) | frozenset(_OPTION.findall(text))
         text = _DIGITS.sub(" ", CODE.sub(" ", _OPTION.sub(" ", text))).lower()
         text = self._rewrites.sub(lambda m: f" {lexicon.REWRITES[m.group()]} ", text)
-        text = _PLACE.sub(" ", text)
         asks = set()
         for kind, pattern in self._asks.items():
             text, found = pattern.subn(" ", text)
