@@ -23,8 +23,9 @@ ASKS: dict[str, tuple[str, ...]] = {
     "reason": ("为什么", "为何", "什么原因", "原因", "why", "what causes", "cause"),
     "meaning": ("什么意思", "是什么意思", "表示什么", "代表什么", "指什么", "含义", "意思", "stand for", "mean",
                 "means", "meaning", "indicate", "indicates"),
-    "method": ("怎么处理", "如何处理", "怎样处理", "怎么办", "怎么样", "怎么", "怎样", "如何", "how do", "how to",
-               "how can", "how should", "how does"),
+    "method": ("怎么处理", "如何处理", "怎样处理", "怎么排除", "如何排除", "怎样排除", "怎么解决", "如何解决",
+               "怎样解决", "怎么办", "怎么样", "怎么", "怎样", "如何", "how do", "how to", "how can", "how should",
+               "how does"),
     "quantity": ("多少", "几", "范围", "how much", "how many", "range", "what value"),
     "yesno": ("能不能", "可不可以", "是不是", "是否", "能否", "可否", "吗"),
 }  # fmt: skip
@@ -36,6 +37,11 @@ REWRITES: dict[str, str] = {
     "how fast": "what speed",
     "what's": "what is", "what're": "what are", "can't": "can not", "don't": "do not", "doesn't": "does not",
     "isn't": "is not",
+    # "周期是多长" asks the interval, not a length; "where can I find X" is "where is X"; "switch on" is "turn on"
+    "周期是多长": "周期", "周期多长": "周期", "where can i find": "where", "where do i find": "where",
+    "switch on": "turn on", "switch off": "turn off",
+    # "不能超过几年" is "最多几年"
+    "不能超过": "最多", "不得超过": "最多", "不超过": "最多",
 }  # fmt: skip
 
 # Groups of words that mean the same in a question; the first of each group stands for all. Whole words in
@@ -48,8 +54,8 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("最高", "最大"),
     ("最低", "最小", "至少"),
     ("排除", "处理", "解决", "消除"),
-    ("过低", "太低"),
-    ("过高", "太高"),
+    ("过低", "太低", "偏低", "低了"),
+    ("过高", "太高", "偏高", "高了"),
     ("堵塞", "堵"),
     ("进入", "进"),
     ("之后", "以后", "后"),
@@ -57,13 +63,25 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("记录", "记载"),
     ("材料", "资料"),
     ("检查", "查看", "检测"),
+    ("年", "年限"),  # "累计年限最多几年" is "累计最多几年"
     ("maximum", "max", "top", "highest"),
     ("minimum", "min", "lowest"),
     ("reset", "clear", "restore"),
     ("fix", "solve", "resolve", "troubleshoot"),
     ("replace", "change"),
     ("drop", "fall", "decrease"),
+    ("connect", "pair"),
 )
+
+# Verbs whose two sides may swap: "connect a speaker to the TV" is "connect the TV to a speaker", while "add water
+# to the concentrate" is not "add the concentrate to water" (the to/into/from check). Canonical forms (SYNONYMS).
+SYMMETRIC_EN = frozenset({"connect", "link"})
+
+# Modality. A question that says it *must* ("必须穿戴", "must stay") asks the same as one that says it should or
+# needs to ("要穿戴", "should stay"), not as one that asks whether it may ("可以戴", "can wear") or says nothing.
+# So a strong modal is no content word; the two must agree on it instead (`match.differs`).
+MUST = frozenset({"必须", "务必", "must"})
+SHOULD = frozenset({"要", "需要", "应该", "应当", "应", "需", "得", "须", "should", "need", "needs", "required"})
 
 # Words that only phrase a question: left out before two questions' words are compared.
 FILLERS_ZH = frozenset(
@@ -144,6 +162,9 @@ FILLERS_ZH = frozenset(
         "按照",
         "用",
         "通过",
+        # perceiving or giving off what the question is about: "听到设备有异常声音" is "设备发出异常声音"
+        "听到",
+        "发出",
     ]
 )
 FILLERS_EN = frozenset(
@@ -209,6 +230,15 @@ FILLERS_EN = frozenset(
         "should",
         "each",
         "if",
+        # "why does alarm E34 appear" is "what causes alarm E34" (出现 and 发生 are fillers in Chinese)
+        "appear",
+        "appears",
+        "appeared",
+        "occur",
+        "occurs",
+        "occurred",
+        "happen",
+        "happens",
     ]
 )
 # Words that ask "what (kind of thing)": the word after one is the question's head ("哪些防护用品", "what

@@ -5,6 +5,8 @@ e5 puts "报警 E12 是什么意思？" and "报警 E21 是什么意思？" at 0
 - it names the same codes and numbers (E12 ≠ E21, M10 ≠ M12, 2000 ≠ 200; `app.engine.query.codes_in`, the code
   check retrieval uses),
 - the two ask for the same kind of answer when both say (how often ≠ how much, how to fix ≠ why),
+- the two agree on "must": a question saying it must ("必须", "must") is the same as one saying it should or needs
+  to ("要", "should"), not as one asking whether it may ("可以") or saying nothing (`lexicon.MUST`, `SHOULD`),
 - and every content word of each is in the other, once the words that only phrase a question are left out and
   synonyms are read as one (`lexicon.py`). Chinese words are compared character by character, so "额定电流" cut
   as one word and "电流额定值" cut as two still agree, while 液压油/润滑油 differ in 液压/润滑 and 电流/电压 in
@@ -19,7 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jieba
 
@@ -46,6 +48,22 @@ class Reading:
     towards: frozenset[str] = frozenset()  # English content words right after to/into/onto/from
     heads: frozenset[str] = frozenset()  # content of the word right after "什么", "哪些", "what", "which"
     general: frozenset[frozenset[str]] = frozenset()  # the content of each general word (`Lexicon.general`)
+    must: bool = False  # says it must ("必须", "must": `lexicon.MUST`)
+    obliges: bool = False  # says it must, should or needs to (`lexicon.MUST`, `lexicon.SHOULD`)
+    symmetric: bool = False  # a verb whose two sides may swap ("connect"): to/into/from need not agree
+
+
+@dataclass
+class _Parts:
+    """What `Lexicon._content` collects while it walks a question's words."""
+
+    content: set[str] = field(default_factory=set)
+    towards: set[str] = field(default_factory=set)
+    heads: set[str] = field(default_factory=set)
+    general: set[frozenset[str]] = field(default_factory=set)
+    must: bool = False
+    obliges: bool = False
+    symmetric: bool = False
 
 
 def _alternation(phrases: Sequence[str]) -> re.Pattern[str]:
@@ -83,6 +101,7 @@ class Lexicon:
         self._stemmed = {stem(w): stem(c) for w, c in canonical.items() if w.isascii()}
         phrases = [w for w in canonical if not w.isascii() and len(w) > 1]
         self._phrases = _alternation(phrases) if phrases else None
+        self._symmetric = {self._stemmed.get(stem(w), stem(w)) for w in lexicon.SYMMETRIC_EN}
         self._fillers_inside = _alternation([w for w in lexicon.FILLERS_ZH if len(w) > 1])
 
     def read(self, question: str) -> Reading:
@@ -97,9 +116,17 @@ class Lexicon:
                 asks.add(kind)
         if self._phrases is not None:
             text = self._phrases.sub(lambda m: f" {self._synonym[m.group()]} ", text)
-        content, towards, heads, general = self._content(text)
+        parts = self._content(text)
         return Reading(
-            codes, frozenset(asks), frozenset(content), frozenset(towards), frozenset(heads), frozenset(general)
+            codes,
+            frozenset(asks),
+            frozenset(parts.content),
+            frozenset(parts.towards),
+            frozenset(parts.heads),
+            frozenset(parts.general),
+            must=parts.must,
+            obliges=parts.obliges or parts.must,
+            symmetric=parts.symmetric,
         )
 
     def general(self, word: str) -> bool:
@@ -115,15 +142,16 @@ class Lexicon:
             return False
         return int(jieba.get_FREQ(word) or 0) >= self._general_frequency
 
-    def _content(self, text: str) -> tuple[set[str], set[str], set[str], set[frozenset[str]]]:
-        content: set[str] = set()
-        towards: set[str] = set()
-        heads: set[str] = set()
-        general: set[frozenset[str]] = set()
+    def _content(self, text: str) -> _Parts:
+        parts = _Parts()
         after_towards = after_head = False
         for token in cut(text):
             for word in _WORD.findall(token):
                 word = self._synonym.get(word, word)
+                if word in lexicon.MUST:
+                    parts.must = True
+                    continue
+                parts.obliges |= word in lexicon.SHOULD
                 if word in lexicon.QUESTION_HEADS:
                     after_head = True
                     continue
@@ -139,17 +167,18 @@ class Lexicon:
                 else:
                     stemmed = stem(word)
                     found = {self._stemmed.get(stemmed, stemmed)}
+                    parts.symmetric |= bool(found & self._symmetric)
                     if after_towards:
-                        towards |= found
+                        parts.towards |= found
                 if not found:
                     continue
-                content |= found
+                parts.content |= found
                 if self.general(word):
-                    general.add(frozenset(found))
+                    parts.general.add(frozenset(found))
                 if after_head:
-                    heads |= found
+                    parts.heads |= found
                 after_towards = after_head = False
-        return content, towards, heads, general
+        return parts
 
     def _characters(self, word: str) -> str:
         """A Chinese word's content characters: none for a filler word, and a longer word loses the filler words
@@ -166,7 +195,10 @@ def differs(asked: Reading, stored: Reading) -> str:
         return f"codes or numbers differ: {_listed(asked.codes - stored.codes)} / {_listed(stored.codes - asked.codes)}"
     if asked.asks and stored.asks and not asked.asks & stored.asks:
         return f"asks for another kind of answer: {_listed(asked.asks)} / {_listed(stored.asks)}"
-    if asked.towards and stored.towards and asked.towards != stored.towards:
+    if (asked.must and not stored.obliges) or (stored.must and not asked.obliges):
+        return "one says it must, the other does not say it should"
+    symmetric = asked.symmetric and stored.symmetric
+    if asked.towards and stored.towards and asked.towards != stored.towards and not symmetric:
         return f"another direction: to {_listed(asked.towards)} / to {_listed(stored.towards)}"
     extra, lacking = asked.words - stored.words, stored.words - asked.words
     if (extra and lacking) or not (_allowed(extra, asked) and _allowed(lacking, stored)):
