@@ -68,6 +68,8 @@ ONE_SIDED_NEAR_MISSES = [
     ("主轴润滑油多久换一次？", "主轴箱润滑油多久换一次？"),  # 箱 is part of a word both have
     ("Can the TV be mounted on a wall?", "Can the TV not be mounted on a wall?"),
     ("How do I reset the pump alarm?", "How do I reset the pump alarm remotely?"),
+    ("水泵启动后运转多少转？", "水泵启动后运转多少分钟？"),  # units are common words, and the asked attribute
+    ("冷却液温度不超过多少度？", "冷却液温度不超过多少分钟？"),
 ]
 
 

@@ -138,7 +138,11 @@ class Lexicon:
             return False
         if not CJK.search(word):
             return word in self._general_en
-        if word in lexicon.NEVER_GENERAL_ZH or any(ch in lexicon.NEVER_GENERAL_ZH for ch in word):
+        if (
+            word in lexicon.UNITS_ZH
+            or word in lexicon.NEVER_GENERAL_ZH
+            or any(ch in lexicon.NEVER_GENERAL_ZH for ch in word)
+        ):
             return False
         return int(jieba.get_FREQ(word) or 0) >= self._general_frequency
 
