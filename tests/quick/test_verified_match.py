@@ -87,7 +87,7 @@ def test_a_specific_or_meaning_changing_word_on_one_side_still_refuses(stored: s
     assert differs(lexicon.read(stored), lexicon.read(asked)) != ""
 
 
-# 2026-12 recall rules (docs/decisions/verified.md): each pair is asked the same, and each has near misses that
+# The recall rules of 20230b6 (docs/decisions/verified.md): each pair is asked the same, and each has near misses that
 # the new rule must still refuse, both ways round.
 REWORDED_SAME = [
     ("AL-105 报警怎么排除？", "出现 AL-105 报警该如何处理？"),  # 怎么排除/如何处理: both ask a method
