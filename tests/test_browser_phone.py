@@ -94,6 +94,10 @@ def test_a_tapped_citation_opens_the_marked_page_at_the_screens_width(service: s
     assert overflow(phone) <= 1
     assert_accessible(phone)
     shot(phone, "phone-answer.png")
+    phone.get_by_role("button", name=LABELS["en"]["menu"], exact=True).tap()
+    phone.locator("#conversations label").filter(has_text="maximum speed").first.tap()  # back to the chat by itself
+    expect(phone.locator("#question textarea")).to_be_in_viewport(ratio=1)
+    expect(phone.locator("#chat [data-testid='bot']")).to_have_count(1)
 
 
 def test_a_wide_window_keeps_three_columns_and_no_menu(service: str, browser: Browser):  # noqa: F811
