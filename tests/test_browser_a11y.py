@@ -38,6 +38,9 @@ def blocking(page: Page) -> list[dict[str, Any]]:  # noqa: F811
 
 def test_the_first_screen_has_no_serious_accessibility_violation(service: str, page: Page):  # noqa: F811
     open_page(page, service + "/")
+    # The examples come after the question box: checked before them, their list went unseen (Gradio's role="list"
+    # of buttons, a critical violation that the page's script now makes a group).
+    expect(page.locator("#chat button.example")).to_have_count(3)
     found = blocking(page)
     assert found == [], json.dumps(found, ensure_ascii=False, indent=1)
 

@@ -1,7 +1,8 @@
 """The chat page's layout and its wiring: which component triggers which handler.
 
 Three columns (knowledge bases and conversations with the settings; the chat and the cited page; the documents
-panel) and the documents table under them. Every event that a test or a script drives has an `api_name`.
+panel) and the documents table under them. On a phone the chat comes alone, the rest behind a menu (script.py).
+Every event that a test or a script drives has an `api_name`.
 """
 
 from __future__ import annotations
@@ -57,19 +58,20 @@ def build_page(
     labels = ctx.labels
     with gr.Blocks(title=labels["title"]) as page:
         ui = SimpleNamespace()
-        with gr.Row():
+        with gr.Row(elem_id="top-bar"):
             ui.header = gr.Markdown(handlers.kbs.header(settings.kb), elem_id="header")
             gr.HTML(  # the same tab: Markdown links open a new one
                 f'<a href="{html.escape(other_language_url)}" target="_self" id="switch-language">'
                 f"{html.escape(labels['other_language'])}</a>",
                 elem_id="language",
             )
+            _phone_menu(labels)
         ui.remembered = gr.BrowserState("", storage_key="zhiku-owner", secret=browser_secret(settings.dirs))
         # The knowledge base and conversation open in this browser, to come back to after a reload.
         ui.place = gr.BrowserState({}, storage_key="zhiku-place", secret=browser_secret(settings.dirs))
         ui.owner, ui.conversation, ui.last_answer = gr.State(""), gr.State(""), gr.State(None)
         ui.kb = gr.State(settings.kb)
-        with gr.Row():
+        with gr.Row(elem_id="main-row"):
             _side_column(ui, ctx)
             _chat_column(ui, ctx)
             _documents_column(ui, labels, accepted_formats(settings), settings.limits)
@@ -85,9 +87,16 @@ def build_page(
     return page
 
 
+def _phone_menu(labels: dict[str, str]) -> None:
+    """On a phone (script.py's media query) the side panels are behind "menu", and "back to the chat" closes it;
+    on a wider screen both buttons are hidden. The script toggles a class on the page, with no server call."""
+    gr.Button(labels["menu"], size="sm", elem_id="menu-open", elem_classes=["zhiku-phone-only"])
+    gr.Button(labels["back_to_chat"], size="sm", elem_id="menu-close", elem_classes=["zhiku-phone-only"])
+
+
 def _side_column(ui: SimpleNamespace, ctx: PageContext) -> None:
     labels, s = ctx.labels, ctx.settings
-    with gr.Column(scale=1, min_width=220):
+    with gr.Column(scale=1, min_width=220, elem_id="side-panel"):
         ui.kb_pick = gr.Dropdown(label=labels["kb"], choices=ctx.workspace.names(), value=s.kb, elem_id="kb")
         with gr.Row():
             ui.kb_name = gr.Textbox(placeholder=labels["new_kb"], show_label=False, elem_id="kb-name", scale=3)
@@ -125,7 +134,7 @@ def _side_column(ui: SimpleNamespace, ctx: PageContext) -> None:
 
 def _chat_column(ui: SimpleNamespace, ctx: PageContext) -> None:
     labels, limits = ctx.labels, ctx.settings.limits
-    with gr.Column(scale=3):
+    with gr.Column(scale=3, elem_id="chat-column"):
         # Autoscroll off: the page's script shows each new answer from its start (script.py).
         # No "share" button: it posts to Hugging Face Spaces (no document or answer leaves the machine).
         ui.chatbot = gr.Chatbot(
@@ -151,7 +160,7 @@ def _chat_column(ui: SimpleNamespace, ctx: PageContext) -> None:
 
 
 def _documents_column(ui: SimpleNamespace, labels: dict[str, str], formats: str, limits: LimitSettings) -> None:
-    with gr.Column(scale=1, min_width=260):
+    with gr.Column(scale=1, min_width=260, elem_id="docs-panel"):
         label = labels["upload"].format(formats=formats)
         ui.files = gr.File(label=label, file_count="multiple", elem_id="upload")
         ui.upload_status = gr.Markdown(elem_id="upload-status")

@@ -5,12 +5,41 @@ links to "#zhiku-cite-<turn>-<n>"; one listener (capture phase, so the link neve
 a hidden textbox and clicks a hidden button, whose handler renders the cited page into the viewer. The same
 listener zooms the viewer and puts it full screen. A second piece keeps a new answer in view from its start:
 Gradio's autoscroll would show the chat box's bottom (evidence, sources, timings), so it is off, and each new
-answer is scrolled to the top of the chat box as it appears.
+answer is scrolled to the top of the chat box as it appears. On a phone, "menu" swaps the chat for the side panels
+(a class on the body, read by PHONE_CSS), and "back to the chat", a new chat or a chosen conversation swaps back.
 """
 
 from __future__ import annotations
 
-PAGE_HEAD = """
+# A phone: the chat and the question box first, the side panels behind "menu" (the script's zhiku-menu-open class on
+# the body shows them in the chat's place), the cited page at the screen's width; wider screens keep the three
+# columns. A <style> in the head, not `css=`: Gradio rewrites every rule inside an @media of `css=` to start with
+# ".gradio-container .contain", under which a body class or the page's padding can never match.
+PHONE_CSS = """
+<style>
+.zhiku-phone-only { display: none !important; }
+@media (max-width: 640px) {
+  .gradio-container > .main { padding: 8px 8px 16px !important; }
+  #top-bar { flex-wrap: nowrap; align-items: center; gap: 8px; }
+  #top-bar #header { flex: 1 1 auto; min-width: 0; }
+  #top-bar #language { flex: 0 0 auto; width: auto; min-width: 0; }
+  #header h1 { font-size: 1.25rem; margin: 0; }
+  #header p { font-size: 0.85rem; margin: 2px 0 0; }
+  body:not(.zhiku-menu-open) #menu-open, body.zhiku-menu-open #menu-close {
+    display: inline-flex !important; flex: 0 0 auto; width: auto; min-width: 0; min-height: 40px;
+    white-space: nowrap; }
+  #question { min-width: 0 !important; }
+  #send { flex: 0 0 auto !important; width: auto; min-width: 4.5em !important; }
+  body:not(.zhiku-menu-open) :is(#side-panel, #docs-panel, #documents, #verified-panel) { display: none !important; }
+  body.zhiku-menu-open #chat-column { display: none !important; }
+  #chat { height: min(520px, calc(100dvh - 230px)) !important; min-height: 300px; }
+  #page-image, #passage { padding-left: 2px !important; padding-right: 2px !important; }
+  .zhiku-view-scroll { max-height: 80dvh; }
+}
+</style>
+"""
+
+PAGE_SCRIPT = """
 <script>
 (() => {
   const zoomOf = new WeakMap();
@@ -28,7 +57,19 @@ PAGE_HEAD = """
     box.dispatchEvent(new Event('input', {bubbles: true}));
     setTimeout(() => open.click(), 50);
   }
+  // The phone's menu (PAGE_CSS): a class on the body shows the side panels in the chat's place, and back.
+  function menu(open) {
+    document.body.classList.toggle('zhiku-menu-open', open);
+    window.scrollTo(0, 0);
+    const next = document.querySelector(open ? '#menu-close' : '#menu-open');
+    if (next) next.focus({preventScroll: true});  // the button clicked is gone: focus goes to its pair
+  }
   document.addEventListener('click', (ev) => {
+    const toggle = ev.target.closest && ev.target.closest('#menu-open, #menu-close');
+    if (toggle) { menu(toggle.id === 'menu-open'); return; }
+    // Opening a conversation or a new one goes back to the chat by itself.
+    const chosen = ev.target.closest && ev.target.closest('#new-chat, #conversations label');
+    if (chosen && document.body.classList.contains('zhiku-menu-open')) setTimeout(() => menu(false), 0);
     const link = ev.target.closest && ev.target.closest('a[href^="#zhiku-cite-"]');
     if (link) {
       ev.preventDefault(); ev.stopPropagation();
@@ -86,10 +127,18 @@ PAGE_HEAD = """
     const top = answer.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
     if (top > 9) scroller.scrollTop += top - 8;  // only ever down to the answer's start
   };
-  new MutationObserver(follow).observe(document.documentElement, {subtree: true, childList: true});
+  // Gradio marks the first screen's example questions role="list" with buttons as its children, which a screen
+  // reader announces as an empty list (axe: aria-required-children, critical): a group of buttons is what it is.
+  const exampleGroup = () => {
+    document.querySelectorAll('#chat .examples[role="list"]').forEach((el) => el.setAttribute('role', 'group'));
+  };
+  new MutationObserver(() => { follow(); exampleGroup(); })
+    .observe(document.documentElement, {subtree: true, childList: true});
 })();
 </script>
 """
+
+PAGE_HEAD = PHONE_CSS + PAGE_SCRIPT
 
 PAGE_CSS = """
 .zhiku-hidden { display: none !important; }
