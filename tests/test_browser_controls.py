@@ -131,7 +131,9 @@ def test_a_reload_comes_back_to_this_browsers_kb_and_conversation(service: str, 
 
 def test_regenerate_replaces_the_last_answer_in_the_view_and_the_conversation(service: str, page: Page):
     open_page(page, service + "/en/")
+    kept = page.evaluate("() => localStorage.getItem('zhiku-place')")
     ask(page, "What must the impeller clearance be?")
+    page.wait_for_function("kept => localStorage.getItem('zhiku-place') !== kept", arg=kept)  # as in the reload test
     page.evaluate(
         """() => { window.__states = new Set();
         new MutationObserver(() => { const b = document.querySelectorAll('#chat [data-testid="bot"]');
