@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from types import SimpleNamespace
+from typing import Any
 
 import gradio as gr
 
@@ -191,8 +192,17 @@ def _wire(ui: SimpleNamespace, h: Handlers, page: gr.Blocks) -> None:
         ui.kb, ui.kb_status, ui.kb_pick, ui.kb_name, ui.header,
         ui.chatbot, ui.conversation, ui.conversations, ui.source_pick, ui.last_answer, *listed_docs,
     ]  # fmt: skip
+
     # The export button always holds the open conversation's file, so one click downloads it.
-    fresh_export = {"fn": h.conversations.export, "inputs": [ui.conversation, ui.owner], "outputs": [ui.export]}
+    # After every event that may open another knowledge base or conversation (each chains this), the export
+    # button gets the open conversation's file and the browser keeps its place for a reload (`h.kbs.restore`).
+    # Chained, not on State.change: a change listener ran late under load and a reload came back to nothing.
+    def settled(conversation: str, owner: str, kb: str, request: gr.Request) -> tuple[str | None, dict[str, str]]:
+        return h.conversations.export(conversation, owner, request), remembered_place(kb, conversation)
+
+    fresh_export: dict[str, Any] = {
+        "fn": settled, "inputs": [ui.conversation, ui.owner, ui.kb], "outputs": [ui.export, ui.place]
+    }  # fmt: skip
     fresh_export["api_visibility"] = "private"
     fresh_export["api_name"] = "refresh_export"  # unnamed, Gradio would name it "export" and rename the real one
     # In turn: the owner first, then where this browser was (its KB and conversation), then that KB's documents.
@@ -249,9 +259,6 @@ def _wire(ui: SimpleNamespace, h: Handlers, page: gr.Blocks) -> None:
         _hidden, None, [ui.confirm_doc_row], api_visibility="private"
     )
     ui.reingest.click(h.documents.reingest, [ui.doc_pick, ui.kb], documents_out, api_name="reingest")
-    # This browser's place, kept in its storage whenever it changes (restored by `h.kbs.restore` on a reload).
-    for place in (ui.kb, ui.conversation):
-        place.change(remembered_place, [ui.kb, ui.conversation], [ui.place], api_visibility="private")
     wire_feedback(ui, h.feedback)
     wire_verified(ui, h.verified)
 
