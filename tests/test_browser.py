@@ -75,7 +75,14 @@ def page(browser: Browser) -> Iterator[Page]:
 
 def open_page(page: Page, url: str) -> None:
     page.goto(url)
+    loaded(page)
+
+
+def loaded(page: Page) -> None:
+    """The page is shown and its load chain has restored this browser's place: an action before that is undone
+    by it (a KB opened, then the restore of a new browser's place reopened the configured one)."""
     expect(page.locator("#question textarea")).to_be_visible()
+    page.wait_for_selector("body[data-zhiku-loaded='1']", state="attached")
 
 
 def ask(page: Page, question: str) -> str:
@@ -153,6 +160,7 @@ def test_a_second_browser_does_not_see_the_first_ones_conversations(service: str
     ask(first, "What is the maximum oil temperature?")
     expect(first.locator("#conversations")).to_contain_text("What is the maximum oil temperature?")
     first.reload()  # the same browser keeps its conversations (owner id in its localStorage)
+    loaded(first)
     expect(first.locator("#conversations")).to_contain_text("What is the maximum oil temperature?")
     second = new_page(browser, locale="en-US")
     open_page(second, service + "/en/")

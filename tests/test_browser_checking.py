@@ -24,6 +24,7 @@ from tests.conftest import ROOT
 from tests.test_browser import (  # noqa: F401  (browser: a fixture)
     ANSWER_TIMEOUT_MS,
     browser,
+    loaded,
     new_page,
     open_page,
     page_service,
@@ -153,6 +154,7 @@ def test_an_older_answer_and_a_reopened_conversation_still_open_their_pages(serv
     expect(page.locator("#page-image img.zhiku-page")).to_be_visible()
     expect(page.locator("#passage")).to_contain_text(MANUAL.name)
     page.reload()
+    loaded(page)
     expect(page.locator("#question textarea")).to_be_visible()
     page.locator("#conversations label").filter(has_text="maximum speed").first.click()
     expect(page.locator("#chat [data-testid='bot']")).to_have_count(2)

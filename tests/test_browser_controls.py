@@ -19,6 +19,7 @@ from tests.conftest import FIXTURES, TEST_CONFIG, pdf_with_pages, run_cli
 from tests.test_browser import (  # noqa: F401  (browser: a fixture)
     ANSWER_TIMEOUT_MS,
     browser,
+    loaded,
     new_page,
     open_page,
     page_service,
@@ -113,6 +114,7 @@ def test_a_reload_comes_back_to_this_browsers_kb_and_conversation(service: str, 
     # loaded machine may run that write after the answer is shown.
     first.wait_for_function("kept => localStorage.getItem('zhiku-place') !== kept", arg=kept)
     first.reload()
+    loaded(first)
     expect(first.locator("#kb input")).to_have_value("reload-kb")
     expect(first.locator("#header")).to_contain_text("reload-kb")
     expect(first.locator("#documents")).to_contain_text("gearbox card.pdf")
@@ -146,6 +148,7 @@ def test_regenerate_replaces_the_last_answer_in_the_view_and_the_conversation(se
     assert "0.3 mm" in answer and "cache" not in answer.split("\n")[-1]  # not the cached answer
     expect(page.locator("#chat [data-testid='user']")).to_have_count(1)
     page.reload()  # the conversation kept one answer for the question
+    loaded(page)
     expect(page.locator("#chat [data-testid='user']")).to_have_text(["What must the impeller clearance be?"])
     expect(bots(page)).to_have_count(1)
 
@@ -178,4 +181,5 @@ def test_stop_stops_the_servers_generation_and_frees_the_model(talkative: Server
     expect(page.locator("#send")).to_be_enabled()
     assert "0.3 mm" in ask(page, "What must the impeller clearance be?")  # the model is free for the next question
     page.reload()  # the stopped answer was not kept: the conversation holds the one answered after it
+    loaded(page)
     expect(page.locator("#chat [data-testid='user']")).to_have_text(["What must the impeller clearance be?"])

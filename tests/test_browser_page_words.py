@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from app.web.page.gradio_words import GRADIO_WORDS
 from ingest.loaders import LOADERS
-from tests.test_browser import browser, open_page, shot  # noqa: F401  (fixture)
+from tests.test_browser import browser, loaded, open_page, shot  # noqa: F401  (fixture)
 from tests.test_browser_checking import ask, page, service  # noqa: F401  (fixtures: an English browser)
 
 QUESTION = "What is the maximum speed of the ZK-200 spindle?"
@@ -61,6 +61,7 @@ def test_a_conversation_is_deleted_only_after_a_second_click(service: str, page:
     expect(listed).to_have_count(0)
     expect(page.locator("#chat [data-testid='bot']")).to_have_count(0)
     page.reload()  # deleted for real, not only hidden
+    loaded(page)
     expect(page.locator("#kb")).to_be_visible()
     expect(page.locator("#conversations label")).to_have_count(0)
 

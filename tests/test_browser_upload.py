@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from pypdf import PdfReader, PdfWriter
 
 from tests.conftest import pdf_with_pages
-from tests.test_browser import ask, browser, open_page, page, page_service, shot, upload  # noqa: F401  (fixtures)
+from tests.test_browser import ask, browser, loaded, open_page, page, page_service, shot, upload  # noqa: F401  (fixtures)
 from tests.test_browser_controls import open_kb
 
 EMBEDDING = re.compile(r"searchable by keywords · embedding (\d+) of (\d+) chunks \((\d+) %\)(?: · about (.+) left)?")
@@ -92,6 +92,7 @@ def test_an_encrypted_pdf_is_ingested_with_a_password_typed_in_the_page(service:
     expect(password).to_have_value("")  # the box is emptied: the password stays in no page
     shot(page, "upload-password.png")
     page.reload()  # what waits for a password is read from the manifest: a reload offers it again
+    loaded(page)
     expect(page.locator("#question textarea")).to_be_visible()
     expect(page.locator("#unlock")).to_be_visible()
     expect(page.locator("#locked-file input")).to_have_value("quality plan.pdf")
