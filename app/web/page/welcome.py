@@ -24,7 +24,9 @@ NAMES_SHOWN = 5  # documents named on the first screen; the others are counted
 class Welcome:
     def __init__(self, ctx: PageContext, formats: str) -> None:
         self.ctx, self.formats = ctx, formats
-        self._examples: dict[tuple[str, str], list[str]] = {}  # by knowledge base and contents version
+        # Per knowledge base, the questions of its latest contents version only: a KB changed by every upload
+        # and delete would otherwise keep one entry per version it ever had, for the server's life.
+        self._examples: dict[str, tuple[str, list[str]]] = {}
 
     def chatbot(self, knowledge_base: KnowledgeBase, chat: list[dict[str, Any]] | None = None) -> gr.Chatbot:
         """The Chatbot's first screen for this knowledge base; with `chat`, its messages too (a switch or a reload
@@ -41,12 +43,12 @@ class Welcome:
             return gr.skip()
 
     def examples(self, knowledge_base: KnowledgeBase) -> list[ExampleMessage]:
-        key = (knowledge_base.name, knowledge_base.version)
-        if key not in self._examples:
+        version, cached = knowledge_base.version, self._examples.get(knowledge_base.name)
+        if cached is None or cached[0] != version:
             settings = self.ctx.settings
             found = example_questions(knowledge_base, settings.prompts_dir, settings.server.example_questions)
-            self._examples[key] = found
-        return [ExampleMessage(text=q) for q in self._examples[key]]
+            cached = self._examples[knowledge_base.name] = (version, found)
+        return [ExampleMessage(text=q) for q in cached[1]]
 
     def placeholder(self, knowledge_base: KnowledgeBase, with_examples: bool) -> str:
         labels, kb = self.ctx.labels, html.escape(knowledge_base.name)
