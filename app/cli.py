@@ -145,9 +145,13 @@ def run_fetch_model(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from core.allocator import tune
+
+    settings = settings_from_args(args)
+    tune(settings.server.malloc_arena_max, settings.server.malloc_mmap_threshold_kb)  # before the server's threads
     from app.web.server import serve
 
-    serve(settings_from_args(args), host=args.host, port=args.port)
+    serve(settings, host=args.host, port=args.port)
     return 0
 
 

@@ -19,8 +19,10 @@ deleted, and checks against it:
   present card is found by its code and listed with the chunks its upload stored, no deleted one is found or
   listed, the documents listed are exactly the ledger's, no two stored chunks have the same text, and
   `python -m ingest check` is clean;
-- leaks: the server's RSS, open file descriptors and threads, sampled every `--sample-s` from /proc: the median
-  of the window after warm-up against the last window, and the slope after warm-up.
+- leaks: the server's RSS (and its parts: RssAnon, the heap; RssFile, mapped files such as the models), open
+  file descriptors and threads, sampled every `--sample-s` from /proc: the median and the least of the window
+  after warm-up against the last window, and the slope after warm-up. `--server-env KEY=VALUE` sets the server's
+  environment alone, e.g. glibc's MALLOC_ARENA_MAX, or a diagnostic's (docs/benchmarks.md, "Soak").
 
     nice -n 15 .venv/bin/python -m bench.soak --minutes 30 --clients 4
 
@@ -314,6 +316,8 @@ def sample(pid: int, started: float, http: httpx.Client) -> dict[str, float]:
     return {
         "t_s": round(time.monotonic() - started, 1),
         "rss_mib": round(int(status["VmRSS"].split()[0]) / 1024, 1),
+        "rss_anon_mib": round(int(status["RssAnon"].split()[0]) / 1024, 1),  # the heap: malloc, arenas
+        "rss_file_mib": round(int(status["RssFile"].split()[0]) / 1024, 1),  # mapped files: the model, libraries
         "fds": len(os.listdir(f"/proc/{pid}/fd")),
         "threads": int(status["Threads"]),
         "files": len(listed),
@@ -341,18 +345,21 @@ def slope_per_hour(points: list[tuple[float, float]]) -> float:
 
 
 def trend(samples: list[dict[str, float]], key: str, warm_s: float, window_s: float, end_s: float) -> dict[str, Any]:
-    """The warm-up's median, the median of the window right after it and of the last window, and the slope
-    (per hour) over everything after the warm-up."""
+    """The warm-up's median, the median and the least of the window right after it and of the last window, and
+    the slope (per hour) over everything after the warm-up."""
 
-    def median(lo: float, hi: float) -> float:
+    def median(lo: float, hi: float, of: Any = statistics.median) -> float:
         values = [s[key] for s in samples if lo <= s["t_s"] < hi]
-        return round(statistics.median(values), 1) if values else float("nan")
+        return round(of(values), 1) if values else float("nan")
 
     after = [(s["t_s"], s[key]) for s in samples if s["t_s"] >= warm_s]
     return {
         "warm_up_median": median(0, warm_s),
         "first_window_median": median(warm_s, warm_s + window_s),
         "last_window_median": median(end_s - window_s, end_s + 1),
+        # the least in a window: what memory comes back to between large ingestions (a median may catch one)
+        "first_window_min": median(warm_s, warm_s + window_s, min),
+        "last_window_min": median(end_s - window_s, end_s + 1, min),
         "slope_per_hour": round(slope_per_hour(after), 2),
         "max": max((s[key] for s in samples), default=float("nan")),
     }
@@ -425,6 +432,10 @@ def main() -> int:
     parser.add_argument("--cli-every", type=float, default=3.0, help="minutes between two CLI ingestions")
     parser.add_argument("--sample-s", type=float, default=10.0)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "soak")
+    parser.add_argument(
+        "--server-env", action="append", default=[], metavar="KEY=VALUE",
+        help="set in the server's environment only (not the clients' or the CLI's), e.g. MALLOC_ARENA_MAX=2",
+    )  # fmt: skip
     args = parser.parse_args()
     duration = args.minutes * 60
     warm_s = window_s = min(300.0, duration / 6)
@@ -436,9 +447,10 @@ def main() -> int:
         work, data, own_tmp = Path(tmp), Path(tmp) / "data", Path(tmp) / "tmp"
         own_tmp.mkdir()  # the server's and the CLI's temporary files, apart from other programs'
         env = {**os.environ, "ZHIKU_DATA_DIR": str(data), "GRADIO_ANALYTICS_ENABLED": "False", "TMPDIR": str(own_tmp)}
+        server_env = {**env, **dict(kv.split("=", 1) for kv in args.server_env)}
         with (
             (work / "server.log").open("w") as log,
-            serving(env, free_port(), output=log, timeout_s=900) as (url, server),
+            serving(server_env, free_port(), output=log, timeout_s=900) as (url, server),
         ):
             sample_names = {basename(d["path"]) for d in httpx.get(f"{url}/api/kbs/{KB}/documents").json()["documents"]}
             from core.settings import load_settings
@@ -474,7 +486,7 @@ def main() -> int:
         server_log = (work / "server.log").read_text(errors="replace")
     summary = {
         "commit": commit.strip() + ("+changes" if changed.strip() else ""), "minutes": args.minutes,
-        "clients": args.clients, "wall_s": round(end_s),
+        "clients": args.clients, "server_env": args.server_env, "wall_s": round(end_s),
         "llm": "packaged in-process (config.yaml); asks half evidence-only", "ops": dict(stats.ops),
         "probes": dict(stats.probes), "errors": len(stats.errors), "cli_ingests": len(stats.cli_runs),
         "cli_failed": sum(r["rc"] != 0 for r in stats.cli_runs),
@@ -487,6 +499,8 @@ def main() -> int:
         "server_tracebacks": server_log.count("Traceback"),
         "staging_left": left_staging,
         "rss_mib": trend(samples, "rss_mib", warm_s, window_s, end_s),
+        "rss_anon_mib": trend(samples, "rss_anon_mib", warm_s, window_s, end_s),
+        "rss_file_mib": trend(samples, "rss_file_mib", warm_s, window_s, end_s),
         "fds": trend(samples, "fds", warm_s, window_s, end_s),
         "threads": trend(samples, "threads", warm_s, window_s, end_s),
         "kb_files": trend(samples, "files", warm_s, window_s, end_s),

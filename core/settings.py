@@ -187,6 +187,9 @@ class ServerSettings(BaseModel):
     trusted_origins: list[str] = Field(default_factory=list)
     allow_open_network: bool = False
     forwarded_allow_ips: list[str] = Field(default_factory=list)
+    # glibc's allocator in `serve` (core/allocator.py); 0 = glibc's own default.
+    malloc_arena_max: int = Field(2, ge=0)
+    malloc_mmap_threshold_kb: int = Field(256, ge=0)
 
 
 class AuthSettings(BaseModel):
