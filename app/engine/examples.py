@@ -35,7 +35,7 @@ def example_questions(kb: KnowledgeBase, prompts_dir: Path, count: int) -> list[
     if count <= 0:
         return []
     topics: dict[str, list[str]] = {}
-    chunks = sorted(sampled(kb), key=lambda c: _place(c[1]))
+    chunks = sorted(kb.sample(SAMPLE_CHUNKS), key=lambda c: _place(c[1]))
     for text, meta in chunks:
         found = topics.setdefault(document_name(meta), [])
         found += [t for t in chunk_topics(text, meta.get("heading") or "") if t not in found]
@@ -47,14 +47,6 @@ def example_questions(kb: KnowledgeBase, prompts_dir: Path, count: int) -> list[
         if question not in questions:
             questions.append(question)
     return questions
-
-
-def sampled(kb: KnowledgeBase) -> list[tuple[str, dict[str, Any]]]:
-    """Chunks (text, metadata) in the store's own order, none from an empty knowledge base (Chroma not opened)."""
-    if not kb.document_count():
-        return []
-    found = kb.vectors.sample(SAMPLE_CHUNKS)
-    return list(zip(found["documents"], found["metadatas"], strict=True))
 
 
 def document_name(meta: dict[str, Any]) -> str:

@@ -12,7 +12,6 @@ module writes the manifest, Chroma or the keyword index.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -31,6 +30,7 @@ from core.errors import ZhikuError
 from core.kb.catalog import KBInfo, collection_name, read_info
 from core.kb.lexical import Hit, LexicalIndex
 from core.kb.manifest import Dropped, FileEntry, FileStatus, Manifest
+from core.kb.reindex import reindexed
 from core.kb.vectors import Neighbour, VectorStore, mismatch
 from core.kb.verified import VerifiedStore
 from core.kb.writer_lock import writer_lock
@@ -156,6 +156,14 @@ class KnowledgeBase:
         """Other files holding this passage: copies of its document, and those whose near-duplicate was not stored."""
         paths = self.manifest.paths_of(src.doc_id) + self.manifest.twin_paths((src.chunk_id, *src.joined))
         return tuple(dict.fromkeys(p for p in paths if p != src.source))
+
+    def sample(self, limit: int) -> list[tuple[str, dict[str, Any]]]:
+        """Up to `limit` stored chunks (text, metadata) in the store's own order: a bounded look at what the KB
+        holds (the first screen's example questions); none from an empty one, whose Chroma is never opened."""
+        if not self.document_count():
+            return []
+        found = self.vectors.sample(limit)
+        return list(zip(found["documents"], found["metadatas"], strict=True))
 
     def files(self) -> list[FileEntry]:
         return self.manifest.files()
@@ -350,35 +358,9 @@ class KnowledgeBase:
         return ahead.check(self)
 
     def reindex(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Re-embed every stored chunk with the configured model into a new collection, then switch to it.
-
-        The old collection stays readable until the switch, so a crash leaves the KB as it was.
-        """
-        old_name, model = self.vectors.name, self.embedder.name
-        exists = old_name in self.vectors.collection_names()
-        old = self.vectors.other(old_name, self.manifest.get_meta("embedding_model") or model, check_model=False)
-        new_name = "kb-" + hashlib.sha256(f"{self.name}\0{model}\0{old_name}".encode()).hexdigest()[:24]
-        if new_name == old_name:
-            new_name = new_name[:-1] + ("0" if new_name[-1] != "0" else "1")
-        self.vectors.drop(new_name)
-        new = self.vectors.other(new_name, model)
-        total, done = (old.count() if exists else 0), 0
-        for batch in old.walk(["documents", "metadatas"]) if exists else []:
-            pairs = zip(batch["documents"], batch["metadatas"], strict=True)
-            vectors = self.embedder.embed_documents([embedding_text(t, m.get("heading", "")) for t, m in pairs])
-            new.upsert(batch["ids"], batch["documents"], batch["metadatas"], vectors)
-            done += len(batch["ids"])
-            if progress:
-                progress(done, total)
-        if not exists:
-            new.count()  # created, so the switch points at a collection
-        with self.manifest.transaction():
-            self.manifest.set_meta("collection", new_name)
-            self.manifest.set_meta("embedding_model", model)
-            self.manifest.set_embedding_model(model)
-        self.vectors.drop(old_name)
-        self.vectors.switch_to(new_name, model)
-        return done
+        """Re-embed every stored chunk with the configured model into a new collection, then switch to it; the
+        old one stays readable until the switch, so a crash leaves the KB as it was (`core/kb/reindex.py`)."""
+        return reindexed(self, progress)
 
 
 def lexical_rows(ids: Sequence[str], texts: Sequence[str], metas: Sequence[Any]) -> list[tuple[str, str, str]]:
