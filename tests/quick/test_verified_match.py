@@ -140,6 +140,82 @@ def test_rewording_rules_still_refuse_near_misses(stored: str, asked: str):
     assert differs(lexicon.read(stored), lexicon.read(asked)) != ""
 
 
+# One-sided words judged by their role in the question (jieba's part-of-speech tags), not by frequency alone.
+ROLE_SAME = [
+    # the filler 会: jieba glues it to 度 once 多少 is cut out ("度会"), so it is read from the question as written
+    ("轴承温度多少度时报警？", "轴承温度达到多少度会报警？"),
+    ("How often should the filter be cleaned?", "How often do I need to clean the filter?"),  # need: a modal
+]
+ROLE_NEAR_MISSES = [
+    ("冷却液多久更换一次？", "冷却液系统多久更换一次？"),  # 系统 is common, but a noun: it names another thing
+    ("进入车间要穿戴什么？", "进入车间夏天要穿戴什么？"),  # 夏天: common, but a time noun
+]
+
+
+@pytest.mark.parametrize(("stored", "asked"), ROLE_SAME)
+def test_a_word_that_names_nothing_may_stand_on_one_side(stored: str, asked: str):
+    lexicon = Lexicon(general_frequency=GENERAL)
+    assert differs(lexicon.read(asked), lexicon.read(stored)) == ""
+    assert differs(lexicon.read(stored), lexicon.read(asked)) == ""
+
+
+@pytest.mark.parametrize(("stored", "asked"), ROLE_NEAR_MISSES)
+def test_a_common_word_that_names_something_still_refuses(stored: str, asked: str):
+    lexicon = Lexicon(general_frequency=GENERAL)
+    assert differs(lexicon.read(asked), lexicon.read(stored)) != ""
+    assert differs(lexicon.read(stored), lexicon.read(asked)) != ""
+
+
+# The same words, another thing negated: a bag of words cannot tell them apart (heldout4 n426, found after its run).
+NEGATED_NEAR_MISSES = [
+    ("Why is the picture fine but there is no sound?", "Why is the sound fine but there is no picture?"),
+    ("画面正常但是没有声音怎么办？", "声音正常但是没有画面怎么办？"),
+]
+
+
+@pytest.mark.parametrize(("stored", "asked"), NEGATED_NEAR_MISSES)
+def test_the_word_after_a_negation_must_agree(stored: str, asked: str):
+    lexicon = Lexicon(general_frequency=GENERAL)
+    assert differs(lexicon.read(asked), lexicon.read(stored)).startswith("another thing negated")
+    assert differs(lexicon.read(stored), lexicon.read(asked)).startswith("another thing negated")
+    assert (
+        differs(lexicon.read("Why is there no sound from the TV?"), lexicon.read("Why does the TV have no sound?"))
+        == ""
+    )
+
+
+# Found on heldout4 after its run, so written with other pairs: how much of a thing against which thing (n419), and
+# a thing one question asks for that the other only names (n420); each refused both ways, with its rule's reason.
+THING_NEAR_MISSES = [
+    ("How much oil goes into the gearbox?", "What oil goes into the gearbox?", "one asks how much"),
+    ("齿轮箱要加多少油？", "齿轮箱要加什么油？", "one asks how much"),
+    ("Which oil is used for the gearbox bearings?", "Which bearings does the gearbox use?", "asks for another thing"),
+    ("主轴轴承用什么润滑脂？", "主轴用什么轴承？", "asks for another thing"),
+]
+# ... while a quantity asked either way is the same, and the thing asked for is read past a modifier ("motor
+# temperature"), a kind ("type of") or a Chinese verb after 什么 (which asks for no thing).
+THING_SAME = [
+    ("How much hydraulic pressure does the chuck need?", "What hydraulic pressure does the chuck need?"),
+    ("卡盘需要多少液压压力？", "卡盘需要什么液压压力？"),
+    ("铁屑要用什么清理？", "要用什么工具清理铁屑？"),
+    ("What temperature trips alarm E34?", "At what motor temperature does alarm E34 trip?"),
+    ("Which coolant does the grinder use?", "What type of coolant does the grinder use?"),
+]
+
+
+@pytest.mark.parametrize(("stored", "asked", "why"), THING_NEAR_MISSES)
+def test_an_amount_or_a_named_thing_is_not_the_thing_asked_for(stored: str, asked: str, why: str):
+    lexicon = Lexicon(general_frequency=GENERAL)
+    assert differs(lexicon.read(asked), lexicon.read(stored)).startswith(why)
+    assert differs(lexicon.read(stored), lexicon.read(asked)).startswith(why)
+
+
+@pytest.mark.parametrize(("stored", "asked"), THING_SAME)
+def test_a_quantity_or_the_same_thing_asked_for_matches(stored: str, asked: str):
+    lexicon = Lexicon(general_frequency=GENERAL)
+    assert differs(lexicon.read(asked), lexicon.read(stored)) == ""
+
+
 def test_must_is_no_content_word_but_must_agree():
     reading = Lexicon().read("进入车间必须穿戴什么？")
     assert reading.must and reading.obliges and "必" not in reading.words
@@ -213,6 +289,7 @@ def test_serve_first_and_flag_when_the_source_changes(settings: Settings, docs: 
     shown = answer.to_json()
     assert shown["verified"]["by"] == "alice" and shown["grounded"] == "verified"
     assert "已核实 · alice" in shown["answer"]
+    assert "“主轴润滑油多久换一次？”" in shown["answer"]  # the question it answers, to compare with the one asked
     assert service.ask("主轴液压油多久换一次？").verified is None  # a near miss goes to retrieval
     (docs / "spindle.md").write_text((docs / "spindle.md").read_text() + "\n主轴润滑油改为每 1000 小时更换。\n")
     assert ingest_main(["--config", str(TEST_CONFIG), "--data-dir", str(settings.data_dir), str(docs)]) == 0

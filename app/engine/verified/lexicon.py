@@ -245,6 +245,10 @@ FILLERS_EN = frozenset(
 # instrument"), which one question may name and the other leave out ("穿戴什么" is "穿戴哪些防护用品").
 QUESTION_HEADS = frozenset({"什么", "哪些", "哪个", "哪种", "哪类", "何种", "what", "which"})
 
+# Negations: the word right after one must be the same on both sides ("good picture but no sound" is not "good
+# sound but no picture", though both have the same words). Whole words only.
+NEGATIONS = frozenset({"no", "not", "without", "never", "没有", "没", "无", "不"})
+
 # Characters that carry no content on their own, left out even inside a longer word: jieba glues them to their
 # neighbours ("前要", "时用", "最多能"). "中" and "里" both say "in" ("在 Debian 中", "Debian 里").
 FILLER_CHARS = frozenset("的了吗呢吧啊呀么是在之要需应该于时候中里能可以")
@@ -267,6 +271,10 @@ NEVER_GENERAL_EN = frozenset((
     "under", "up", "down", "on", "off", "in", "out", "first", "last", "more", "most", "less", "least", "must", "may",
     "might", "than", "then", "or", "again", "also", "too", "both", "either", "neither",
 ))  # fmt: skip
+# The roles (jieba's part-of-speech tags) of a general Chinese word that may stand on one side only: verbs,
+# prepositions, localities, pronouns, conjunctions and particles phrase a question ("达到", "向", "上", "每次");
+# nouns, adjectives, adverbs, numbers and measure words name what is asked and never may ("温度", "自动").
+LIGHT_ROLES = frozenset({"v", "p", "f", "r", "c", "u", "uj", "ul", "uz", "ud", "ug", "uv", "y", "e", "o"})
 # Units are the asked attribute ("运转多少转" is not "运转多少分钟"), however common in general language: one
 # question adding a unit never asks the same. Whole words only: the 转 of 运转 is no unit.
 UNITS_ZH = frozenset((
@@ -275,3 +283,14 @@ UNITS_ZH = frozenset((
     "伏特", "安", "安培", "毫安", "瓦", "千瓦", "赫兹", "帕", "千帕", "兆帕", "牛", "牛米", "分贝", "倍", "个", "件",
     "台", "元", "块",
 ))  # fmt: skip
+
+# Quantities a "what X" asks the value of, as "how much X" does ("What air pressure does the drawbar need?"), unlike
+# a thing ("What grease …", which asks which grease, not how much of it).
+MEASURES = frozenset((
+    "flow", "pressure", "power", "torque", "temperature", "speed", "voltage", "current", "weight", "length", "force",
+    "capacity", "size", "load", "resistance", "frequency", "concentration", "clearance", "depth", "width", "height",
+    "流量", "压力", "功率", "扭矩", "温度", "转速", "速度", "电压", "电流", "重量", "长度", "力", "容量", "尺寸",
+    "负载", "电阻", "频率", "浓度", "间隙", "深度", "宽度", "高度",
+))  # fmt: skip
+# "What type of grease" asks for the grease: words that only say a kind of the thing asked for follow.
+THING_KINDS = frozenset(("type", "types", "kind", "kinds", "sort", "sorts", "brand", "grade"))
