@@ -103,3 +103,16 @@ def test_an_exported_conversation_keeps_its_sources_and_shows_html_as_text():
     assert md.startswith("# (untitled conversation)\n") and "## 1. Clearance?" in md
     assert "1. pump_manual.pdf · p.2 · 0.91" in md and f"*{LABELS['en']['supported']}*" in md
     assert "&lt;script&gt;" in md and "<script>" not in md
+
+
+def test_an_exported_verified_answer_names_the_documents_it_rests_on():
+    """A verified answer is served before any search: its own sources, not retrieval's, are what it stands on."""
+    from app.engine.conversations import Conversation, Entry
+    from app.web.page.export import conversation_markdown
+    from app.web.page.labels import LABELS
+
+    conversation = Conversation("c1", "AL-105", "default", "", "2026-11-29T07:00:00+00:00", "2026-11-29T07:00:00+00:00")
+    verified = {"id": "v1", "by": "li", "at": "2026-11-28", "sources": [{"name": "docs/CK6140.pdf", "page": 3}]}
+    detail = {"grounded": "verified", "verified": verified, "sources": []}
+    md = conversation_markdown(conversation, [Entry("AL-105?", "Spindle overload.", detail, "")], LABELS["en"])
+    assert f"**{LABELS['en']['verified_sources']}**\n\n- CK6140.pdf · p.3" in md

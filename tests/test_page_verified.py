@@ -60,13 +60,26 @@ def test_verified_answer_is_served_marked_with_its_sources_and_managed_in_the_pa
     assert table["data"][0][5] == "coolant.txt"
     verified_id = picks["choices"][0][1]
     # (the confirm button it shows for a flagged answer only is not handed to an API client: test_browser_feedback)
-    question, answer, review = page.predict(verified_id, api_name="/verified_pick")
-    assert (question, answer, review) == (item["question"], "8.5 to 9.5.", "")
+    question, answer, sources, review = page.predict(verified_id, api_name="/verified_pick")
+    assert (question, answer, sources, review) == (item["question"], "8.5 to 9.5.", "coolant.txt", "")
 
     status, _, table, *_ = page.predict(
-        verified_id, item["question"], "Between 8.5 and 9.5.", "bob", api_name="/verified_save"
+        verified_id, item["question"], "Between 8.5 and 9.5.", "coolant.txt", "bob", api_name="/verified_save"
     )
     assert status == "Changes saved" and table["data"][0][2:4] == ["Between 8.5 and 9.5.", "bob"]
+    # Its sources changed in the panel: a document the KB does not hold is refused and nothing changes.
+    status, *_ = page.predict(verified_id, item["question"], "x", "nowhere.pdf", "bob", api_name="/verified_save")
+    assert "nowhere.pdf" in status and "is not a document of knowledge base" in status
+    assert page.predict(api_name="/verified")[1]["data"][0][2] == "Between 8.5 and 9.5."
+    (tmp_path / "sheet").mkdir()
+    sheet = tmp_path / "sheet" / "mixing.txt"
+    sheet.write_text("CoolCut 8 is mixed at 5 % in water.\n", encoding="utf-8")
+    assert "mixing.txt" in page.predict([handle_file(str(sheet))], api_name="/upload")[0]
+    both = "coolant.txt\nmixing.txt · p.1"
+    status, _, table, *_ = page.predict(
+        verified_id, item["question"], "Between 8.5 and 9.5.", both, "bob", api_name="/verified_save"
+    )
+    assert status == "Changes saved" and table["data"][0][5] == "coolant.txt; mixing.txt · p.1"
     reply = ask(page, "What pH range should the coolant have?")
     assert reply.startswith("Verified · bob · ") and "Between 8.5 and 9.5." in reply  # the edit is served
 
@@ -74,7 +87,7 @@ def test_verified_answer_is_served_marked_with_its_sources_and_managed_in_the_pa
     summary, table, *_ = page.predict(api_name="/verified")
     assert "1 verified answers, 1 to review" in summary
     assert table["data"][0][0].startswith("⚠ to review: coolant.txt")
-    _, _, review = page.predict(verified_id, api_name="/verified_pick")
+    _, _, _, review = page.predict(verified_id, api_name="/verified_pick")
     assert review.startswith("To review: coolant.txt")
     reply = ask(page, "What pH range should the coolant have?")
     assert not reply.startswith("Verified")  # not served until confirmed

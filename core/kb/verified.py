@@ -177,11 +177,13 @@ class VerifiedStore:
         return bool(gone)
 
     def edit(
-        self, verified_id: str, question: str, answer: str, by: str, vector: np.ndarray | None, model: str = ""
-    ) -> VerifiedAnswer | None:
-        """New words for a verified answer, its id, sources and status kept (a flagged one stays to review: editing
-        the words is not confirming them against the changed document). Who edited it is its new `by`. None when
-        there is no such answer; ZhikuError when another verified answer already asks the new question."""
+        self, verified_id: str, question: str, answer: str, by: str, vector: np.ndarray | None, model: str = "",
+        sources: Sequence[VerifiedSource] | None = None,
+    ) -> VerifiedAnswer | None:  # fmt: skip
+        """New words for a verified answer, its id and status kept (a flagged one stays to review: editing the
+        words is not confirming them against the changed document), its sources too unless `sources` are given.
+        Who edited it is its new `by`. None when there is no such answer; ZhikuError when another verified answer
+        already asks the new question."""
         with sqlite.transaction(self._db) as db:
             if db.execute("SELECT 1 FROM verified WHERE id = ?", (verified_id,)).fetchone() is None:
                 return None
@@ -194,6 +196,8 @@ class VerifiedStore:
                 (question.strip(), answer.strip(), by, now(), None if vector is None else _blob(vector),
                  model if vector is not None else "", verified_id),
             )  # fmt: skip
+            if sources is not None:
+                self._write_sources(db, verified_id, sources)
             self._bump(db)
         return self.get(verified_id)
 

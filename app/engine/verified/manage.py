@@ -3,14 +3,16 @@ the same limits, the same report, the same rule for who may verify. Each door on
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import PurePath
 from typing import Any
 
-from app.engine.verified.files import check_texts
+from app.engine.verified.files import MAX_SOURCES, check_texts, resolve_source
 from app.engine.verified.index import embed_questions
 from core.errors import AccessDeniedError, UnknownKBError
 from core.kb import KnowledgeBase
 from core.kb.feedback import FeedbackStore, Rating
-from core.kb.verified import VerifiedAnswer
+from core.kb.verified import VerifiedAnswer, VerifiedSource
 from core.limits import TooLargeError, check_question
 from core.settings import LimitSettings, Settings
 
@@ -58,15 +60,36 @@ def report_rows(report: dict[str, Any]) -> list[list[Any]]:
 
 
 def edit_verified(
-    kb: KnowledgeBase, verified_id: str, question: str, answer: str, by: str, limits: LimitSettings
-) -> VerifiedAnswer:
-    """New words for a verified answer (its sources and status kept), the question embedded again at once."""
+    kb: KnowledgeBase, verified_id: str, question: str, answer: str, by: str, limits: LimitSettings,
+    sources: Sequence[str] | None = None,
+) -> VerifiedAnswer:  # fmt: skip
+    """New words for a verified answer (its status kept), the question embedded again at once; its sources kept,
+    or replaced by `sources` ("file · p.N", as `verified import` reads them), checked before anything changes."""
     check_texts(question, answer, limits)
+    current = kb.verified.get(verified_id)
+    if current is None:
+        raise UnknownKBError(f"no verified answer '{verified_id}' in knowledge base '{kb.name}'")
+    chosen = None if sources is None else _resolved(kb, current.sources, sources)
     (vector,) = embed_questions(kb, [question])
-    edited = kb.verified.edit(verified_id, question, answer, by, vector, kb.embedder.name)
+    edited = kb.verified.edit(verified_id, question, answer, by, vector, kb.embedder.name, chosen)
     if edited is None:
         raise UnknownKBError(f"no verified answer '{verified_id}' in knowledge base '{kb.name}'")
     return edited
+
+
+def source_label(source: VerifiedSource) -> str:
+    """How a source is shown and written back: "file.pdf · p.3"."""
+    return PurePath(source.name).name + (f" · p.{source.page}" if source.page else "")
+
+
+def _resolved(kb: KnowledgeBase, kept: Sequence[VerifiedSource], lines: Sequence[str]) -> list[VerifiedSource]:
+    """One source per non-empty line; a line naming a source the answer already had keeps it as it was (with the
+    hash of the passage once ticked), any other must name a document of the knowledge base."""
+    lines = list(dict.fromkeys(line.strip() for line in lines if line.strip()))
+    if len(lines) > MAX_SOURCES:
+        raise TooLargeError(f"sources: {len(lines)}, at most {MAX_SOURCES}")
+    old = {source_label(s): s for s in kept}
+    return [old.get(line) or resolve_source(kb, line) for line in lines]
 
 
 def may_verify(settings: Settings, user: str | None) -> bool:

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from app.engine.conversations import Conversation, Entry
+from app.web.page.render import verified_block
 from core.documents import Source
 
 EXCERPT_CHARS = 300
@@ -40,6 +41,8 @@ def conversation_markdown(conversation: Conversation, entries: list[Entry], labe
         out += ["", f"## {n}. {html.escape(entry.question)}", "", html.escape(entry.answer)]
         if state := entry.detail.get("grounded"):
             out += ["", f"*{labels[state]}*"]
+        if verified := verified_block(entry.detail.get("verified"), labels):  # served before any search
+            out += ["", verified.strip()]
         if sources := _sources(entry.detail, labels):
             out += ["", *sources]
     return "\n".join(out) + "\n"

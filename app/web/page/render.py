@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import PurePath
 from typing import Any
 
 from app.engine.answer import Answer
 from app.engine.evidence import Evidence
+from app.engine.verified.manage import source_label
 from app.web.page.labels import LABELS
 from core.documents import Source
+from core.kb.verified import VerifiedSource
 from core.lang import detect_language
 
 CITATION = re.compile(r"\[(\d{1,3})\]")
@@ -36,7 +37,7 @@ def verified_block(verified: dict[str, Any] | None, labels: dict[str, str]) -> s
     if not verified or not verified.get("sources"):
         return ""
     items = [
-        html.escape(PurePath(s["name"]).name + (f" · p.{s['page']}" if s.get("page") else ""))
+        html.escape(source_label(VerifiedSource(s.get("doc_id", ""), s["name"], s.get("page"))))
         for s in verified["sources"]
     ]
     return f"\n\n**{labels['verified_sources']}**\n\n" + "\n".join(f"- {item}" for item in items)

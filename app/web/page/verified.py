@@ -12,14 +12,14 @@ import html
 import os
 import tempfile
 from collections.abc import Callable
-from pathlib import Path, PurePath
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import gradio as gr
 
 from app.engine.verified.files import write_table
-from app.engine.verified.manage import check_may_verify, edit_verified, feedback_report, report_rows
+from app.engine.verified.manage import check_may_verify, edit_verified, feedback_report, report_rows, source_label
 from app.web.page.context import PageContext
 from app.web.page.feedback import PAGE_BY
 from core.errors import UnknownKBError, ZhikuError
@@ -60,7 +60,7 @@ class VerifiedPanel:
             status = f"{labels['v_to_review']}: {item.review_reason}"
         else:
             status = labels["v_active"]
-        sources = "; ".join(PurePath(s.name).name + (f" · p.{s.page}" if s.page else "") for s in item.sources)
+        sources = "; ".join(source_label(s) for s in item.sources)
         answer = item.answer if len(item.answer) <= PREVIEW_CHARS else item.answer[:PREVIEW_CHARS] + "…"
         return [status, item.question, answer, item.by, item.at[:10], sources]
 
@@ -82,13 +82,15 @@ class VerifiedPanel:
 
     # -- one answer -----------------------------------------------------------------------------------
     def pick(self, verified_id: str | None, kb: str, request: gr.Request | None = None) -> tuple[Any, ...]:
-        """The picked answer in the edit boxes; why it is to review, and the button that confirms it, if it is."""
+        """The picked answer in the edit boxes (its sources one per line); why it is to review, and the button that
+        confirms it, if it is."""
         item = self._get(verified_id, kb, request)
         if item is None:
-            return "", "", "", gr.Button(visible=False)
+            return "", "", "", "", gr.Button(visible=False)
         review = item.status == VerifiedStatus.TO_REVIEW
         reason = self.ctx.labels["v_review_reason"].format(reason=html.escape(item.review_reason)) if review else ""
-        return item.question, item.answer, reason, gr.Button(visible=review)
+        sources = "\n".join(source_label(s) for s in item.sources)
+        return item.question, item.answer, sources, reason, gr.Button(visible=review)
 
     def _get(self, verified_id: str | None, kb: str, request: gr.Request | None) -> VerifiedAnswer | None:
         try:
@@ -97,12 +99,12 @@ class VerifiedPanel:
             return None
 
     def save(
-        self, verified_id: str | None, question: str, answer: str, name: str, kb: str,
+        self, verified_id: str | None, question: str, answer: str, sources: str, name: str, kb: str,
         request: gr.Request | None = None,
     ) -> tuple[Any, ...]:  # fmt: skip
         def done(knowledge_base: KnowledgeBase, by: str) -> None:
-            limits = self.ctx.settings.limits
-            edit_verified(knowledge_base, self._chosen(verified_id), question or "", answer or "", by, limits)
+            limits, lines = self.ctx.settings.limits, (sources or "").splitlines()
+            edit_verified(knowledge_base, self._chosen(verified_id), question or "", answer or "", by, limits, lines)
 
         return self._change(kb, request, "v_saved", done, name, verified_id)
 
@@ -155,6 +157,9 @@ def build_verified_panel(ui: SimpleNamespace, ctx: PageContext) -> None:
         ui.v_review = gr.Markdown(elem_id="verified-review")
         ui.v_question = gr.Textbox(label=labels["correct_question"], elem_id="verified-question")
         ui.v_answer = gr.Textbox(label=labels["correct_answer"], lines=3, elem_id="verified-answer")
+        ui.v_sources = gr.Textbox(  # a bound like the answer's: at most 20 lines of a file name and a page each
+            label=labels["v_sources"], lines=2, elem_id="verified-sources", max_length=ctx.settings.limits.answer_chars
+        )
         ui.v_name = gr.Textbox(
             label=labels["your_name"], elem_id="verified-name", visible=not ctx.settings.auth.enabled
         )
@@ -178,10 +183,10 @@ def wire_verified(ui: SimpleNamespace, h: VerifiedPanel) -> None:
     ui.verified_panel.expand(h.listing, [ui.kb], listed, api_visibility="private")
     ui.v_refresh.click(h.listing, [ui.kb], listed, api_name="verified")
     ui.kb.change(h.listing, [ui.kb], listed, api_visibility="private")  # another knowledge base opened
-    picked = [ui.v_question, ui.v_answer, ui.v_review, ui.v_confirm]
+    picked = [ui.v_question, ui.v_answer, ui.v_sources, ui.v_review, ui.v_confirm]
     ui.v_pick.input(h.pick, [ui.v_pick, ui.kb], picked, api_name="verified_pick")
     changed = [ui.v_status, *listed]
-    edit_in = [ui.v_pick, ui.v_question, ui.v_answer, ui.v_name, ui.kb]
+    edit_in = [ui.v_pick, ui.v_question, ui.v_answer, ui.v_sources, ui.v_name, ui.kb]
     ui.v_save.click(h.save, edit_in, changed, api_name="verified_save").then(
         h.pick, [ui.v_pick, ui.kb], picked, api_visibility="private"
     )
