@@ -77,6 +77,8 @@ def test_the_first_screen_says_what_the_kb_holds_and_an_example_question_is_aske
     expect(chat).to_contain_text("documents: 3")  # pump_manual.pdf, 减速机说明.pdf, 冷却塔.txt
     expect(chat).to_contain_text("pump_manual.pdf")
     expect(page.locator(EXAMPLES)).to_have_count(3)
+    expect(page.locator("#stop")).to_be_disabled()  # nothing runs, nothing was answered: neither can do anything
+    expect(page.locator("#regenerate")).to_be_disabled()
     example = page.locator(EXAMPLES).nth(0).inner_text().strip()
     assert "pump manual" in example or "减速机说明" in example  # made from a document's own section
     shot(page, "first-screen.png")
@@ -85,10 +87,22 @@ def test_the_first_screen_says_what_the_kb_holds_and_an_example_question_is_aske
     expect(page.locator("#chat [data-testid='user']").first).to_have_text(example)
     assert re.search(r"(pump_manual\.pdf|减速机说明\.pdf) · p\.\d", answer), answer  # answered from its document
     expect(page.locator(EXAMPLES)).to_have_count(0)  # the first screen gives way to the conversation
+    expect(page.locator("#regenerate")).to_be_enabled()  # an answer is kept: it can be asked again
+    expect(page.locator("#stop")).to_be_disabled()
     open_kb(page, "empty-one")  # switched: the first screen is the new knowledge base's
     expect(chat).to_contain_text("holds no documents yet")
     expect(chat).to_contain_text("python -m ingest <folder> --kb empty-one")
     expect(page.locator(EXAMPLES)).to_have_count(0)
+    expect(page.locator("#regenerate")).to_be_disabled()  # the new KB's first screen: nothing to ask again
+
+
+def test_the_page_takes_no_click_until_it_is_back_in_its_place(service: str, page: Page):
+    """Until the load chain ends, a click would be undone by the restore of this browser's place."""
+    open_page(page, service + "/en/")
+    events = "() => getComputedStyle(document.querySelector('.gradio-container > .main')).pointerEvents"
+    assert page.evaluate(events) != "none"
+    page.evaluate("() => { delete document.body.dataset.zhikuLoaded; }")  # as before the load chain's end
+    assert page.evaluate(events) == "none"
 
 
 def test_the_first_screen_is_in_the_pages_language(service: str, page: Page):
@@ -175,8 +189,11 @@ def test_stop_stops_the_servers_generation_and_frees_the_model(talkative: Server
     page.locator("#send").click()
     expect(bots(page).first).to_contain_text("the model is drafting", timeout=ANSWER_TIMEOUT_MS)
     talkative.wait_busy()
+    expect(page.locator("#regenerate")).to_be_disabled()  # the answer runs: only Stop can act
     page.locator("#stop").click()
     expect(bots(page).first).to_contain_text("Stopped: this answer was not kept in the conversation.")
+    expect(page.locator("#stop")).to_be_disabled()
+    expect(page.locator("#regenerate")).to_be_disabled()  # the stopped answer was not kept: nothing to replace
     talkative.wait_idle()  # the model stopped (a running answer keeps the server busy for a minute or more)
     expect(page.locator("#send")).to_be_enabled()
     assert "0.3 mm" in ask(page, "What must the impeller clearance be?")  # the model is free for the next question

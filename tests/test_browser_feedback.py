@@ -105,6 +105,7 @@ def test_the_panel_lists_flags_and_confirms_and_shows_what_is_lacking(served: tu
     page.locator("#delete-doc").click()
     page.locator("#confirm-delete-doc").click()
     expect(page.locator("#upload-status")).to_contain_text(re.compile(r"Deleted: .*pump_manual\.pdf"))
+    expect(page.locator("#chat")).to_contain_text("documents: 2")  # the first screen follows the deletion
     page.locator("#verified-refresh").click()
     expect(page.locator("#verified-summary")).to_contain_text("1 verified answers, 1 to review")
     expect(page.locator("#verified-table")).to_contain_text(re.compile(r"⚠ to review: .*pump_manual\.pdf"))
@@ -112,6 +113,7 @@ def test_the_panel_lists_flags_and_confirms_and_shows_what_is_lacking(served: tu
     page.get_by_role("option", name=f"⚠ to review {QUESTION}").click()
     expect(page.locator("#verified-review")).to_contain_text(re.compile(r"To review: .*pump_manual\.pdf"))
     expect(page.locator("#verified-answer textarea")).to_have_value("0.3 mm on each side of the impeller.")
+    expect(page.locator("#verified-sources textarea")).to_have_value(re.compile(r"^pump_manual\.pdf"))
     shot(page, "verified-panel.png")
     page.locator("#verified-name textarea").fill("bob")
     page.locator("#verified-confirm").click()

@@ -87,10 +87,18 @@ def test_a_tapped_citation_opens_the_marked_page_at_the_screens_width(service: s
     assert marks  # the evidence is marked on the page image
     expect(phone.locator("#passage mark").first).to_contain_text("Maximum speed")
     expect(phone.locator("#page-image .zhiku-viewer")).to_be_in_viewport()
+    zoomed = "w => (document.querySelector('#page-image img.zhiku-page') || {}).clientWidth >= w"
+    phone.wait_for_function(zoomed, arg=1.9 * (WIDTH - MARGINS))  # the script zooms once the image has loaded
+    scroller = phone.locator("#page-image .zhiku-view-scroll").bounding_box()
+    assert scroller is not None and scroller["width"] >= WIDTH - MARGINS, scroller  # the screen's width
+    assert scroller["x"] >= 0 and scroller["x"] + scroller["width"] <= WIDTH
     shown = phone.locator("#page-image img.zhiku-page").bounding_box()
-    assert shown is not None and shown["width"] >= WIDTH - MARGINS, shown  # full width, not a thumbnail
-    assert shown["x"] >= 0 and shown["x"] + shown["width"] <= WIDTH
+    assert shown is not None and shown["width"] >= 1.9 * (WIDTH - MARGINS), shown  # zoomed in: letters to read
     assert image.width >= shown["width"]  # rendered at least as wide as shown: zoom has pixels to show
+    ratio = shown["width"] / image.width  # the first marked line is in the viewer, not off to a side
+    x0, y0 = shown["x"] + marks[0][0] * ratio, shown["y"] + marks[0][1] * ratio
+    assert scroller["x"] <= x0 < scroller["x"] + scroller["width"], (x0, scroller)
+    assert scroller["y"] <= y0 < scroller["y"] + scroller["height"], (y0, scroller)
     assert overflow(phone) <= 1
     assert_accessible(phone)
     shot(phone, "phone-answer.png")

@@ -57,6 +57,10 @@ class Conversations:
             last = entry.detail or None
         return chat, conversation_id, self.sources.choices(last), last
 
+    def has_turns(self, conversation_id: str, owner: str, request: gr.Request | None = None) -> bool:
+        """Whether the conversation holds a kept answer (Regenerate has something to replace)."""
+        return bool(conversation_id) and bool(self.store.entries(conversation_id, self.ctx.who(owner, request)))
+
     def _shown(self, entry: Entry, turn: int) -> str:
         if not entry.detail:
             return html.escape(entry.answer)

@@ -151,8 +151,10 @@ def _chat_column(ui: SimpleNamespace, ctx: PageContext) -> None:
             )  # fmt: skip
             ui.send = gr.Button(labels["send"], variant="primary", scale=1, elem_id="send")
         with gr.Row():
-            ui.stop = gr.Button(labels["stop"], size="sm", variant="stop", elem_id="stop")
-            ui.regenerate = gr.Button(labels["regenerate"], size="sm", elem_id="regenerate")
+            # Usable only when they can do something: Stop while an answer runs, Regenerate once one is kept
+            # (`_running`, and `settled` after every event that ends or changes a conversation).
+            ui.stop = gr.Button(labels["stop"], size="sm", variant="stop", elem_id="stop", interactive=False)
+            ui.regenerate = gr.Button(labels["regenerate"], size="sm", elem_id="regenerate", interactive=False)
         build_feedback_panel(ui, ctx)  # 👍/👎 and correcting an answer (issue 22)
         # What a click on [n] in an answer sends (script.py): rendered, so the script can reach them, never seen.
         ui.cite_key = gr.Textbox(elem_id="cite-key", elem_classes=["zhiku-hidden"], show_label=False)
@@ -200,11 +202,15 @@ def _wire(ui: SimpleNamespace, h: Handlers, page: gr.Blocks) -> None:
     # After every event that may open another knowledge base or conversation (each chains this), the export
     # button gets the open conversation's file and the browser keeps its place for a reload (`h.kbs.restore`).
     # Chained, not on State.change: a change listener ran late under load and a reload came back to nothing.
-    def settled(conversation: str, owner: str, kb: str, request: gr.Request) -> tuple[str | None, dict[str, str]]:
-        return h.conversations.export(conversation, owner, request), remembered_place(kb, conversation)
+    # Nothing runs then: Stop is off, Regenerate on when the conversation has a kept answer.
+    def settled(conversation: str, owner: str, kb: str, request: gr.Request) -> tuple[Any, ...]:
+        kept = h.conversations.has_turns(conversation, owner, request)
+        export = h.conversations.export(conversation, owner, request)
+        return export, remembered_place(kb, conversation), gr.Button(interactive=False), gr.Button(interactive=kept)
 
     fresh_export: dict[str, Any] = {
-        "fn": settled, "inputs": [ui.conversation, ui.owner, ui.kb], "outputs": [ui.export, ui.place]
+        "fn": settled, "inputs": [ui.conversation, ui.owner, ui.kb],
+        "outputs": [ui.export, ui.place, ui.stop, ui.regenerate],
     }  # fmt: skip
     fresh_export["api_visibility"] = "private"
     fresh_export["api_name"] = "refresh_export"  # unnamed, Gradio would name it "export" and rename the real one
@@ -221,6 +227,9 @@ def _wire(ui: SimpleNamespace, h: Handlers, page: gr.Blocks) -> None:
     settings = [ui.top_k, ui.evidence_only, ui.temperature, ui.language, ui.restrict]
     ask_in = [ui.box, ui.chatbot, ui.conversation, ui.owner, *settings, ui.kb]
     asked = [ui.chatbot, ui.conversation, ui.owner, ui.box, ui.conversations, ui.source_pick, ui.last_answer]
+    controls = {"fn": _running, "outputs": [ui.stop, ui.regenerate], "api_visibility": "private"}
+    for trigger in (ui.send.click, ui.box.submit, ui.chatbot.example_select, ui.regenerate.click):
+        trigger(**controls, show_progress="hidden")  # first: sent before the answer's own request
     sent = ui.send.click(h.asking.respond, ask_in, asked, api_name="chat")
     submitted = ui.box.submit(h.asking.respond, ask_in, asked, api_visibility="private")
     for answering in (sent, submitted):
@@ -260,8 +269,8 @@ def _wire(ui: SimpleNamespace, h: Handlers, page: gr.Blocks) -> None:
     ui.cancel_delete_doc.click(_hidden, None, [ui.confirm_doc_row], api_visibility="private")
     ui.confirm_delete_doc.click(h.documents.delete, [ui.doc_pick, ui.kb], documents_out, api_name="delete_doc").then(
         _hidden, None, [ui.confirm_doc_row], api_visibility="private"
-    )
-    ui.reingest.click(h.documents.reingest, [ui.doc_pick, ui.kb], documents_out, api_name="reingest")
+    ).then(**welcome)  # the first screen no longer names (or asks about) a deleted document
+    ui.reingest.click(h.documents.reingest, [ui.doc_pick, ui.kb], documents_out, api_name="reingest").then(**welcome)
     wire_feedback(ui, h.feedback)
     wire_verified(ui, h.verified)
 
@@ -278,7 +287,13 @@ def _wire_answer_controls(
     regenerated.then(**fresh_export)
     stop_in = [ui.chatbot, ui.conversation, ui.owner]
     stopping = [*answering, asked_example, regenerated]
-    ui.stop.click(h.asking.stopped, stop_in, [ui.chatbot], cancels=stopping, api_visibility="private")
+    stop = ui.stop.click(h.asking.stopped, stop_in, [ui.chatbot], cancels=stopping, api_visibility="private")
+    stop.then(**fresh_export)  # the cancelled events' own `settled` never runs
+
+
+def _running() -> tuple[gr.Button, gr.Button]:
+    """An answer runs: Stop can stop it, Regenerate waits for it to end."""
+    return gr.Button(interactive=True), gr.Button(interactive=False)
 
 
 def _example_text(picked: gr.SelectData) -> str:

@@ -18,6 +18,10 @@ from __future__ import annotations
 PHONE_CSS = """
 <style>
 .zhiku-phone-only { display: none !important; }
+/* Until the load chain has put this browser back in its place (layout.LOADED marks the body), a click would be
+   undone by that restore: the page takes none, and says it is busy. */
+body:not([data-zhiku-loaded]) { cursor: progress; }
+body:not([data-zhiku-loaded]) .gradio-container > .main { pointer-events: none; }
 @media (max-width: 640px) {
   .gradio-container > .main { padding: 8px 8px 16px !important; }
   #top-bar { flex-wrap: nowrap; align-items: center; gap: 8px; }
@@ -43,6 +47,13 @@ PAGE_SCRIPT = """
 <script>
 (() => {
   const zoomOf = new WeakMap();
+  // A page image at a phone's width (1x) shows letters a few pixels high: it opens at twice that, scrolled to the
+  // first marked line; "↔" fits it to the width again.
+  const PHONE_ZOOM = 2;
+  // If the load chain never ends (a step failed), the page must not stay unusable: it takes clicks after a while.
+  setTimeout(() => {
+    if (document.body && !document.body.dataset.zhikuLoaded) document.body.dataset.zhikuLoaded = 'late';
+  }, 20000);
   function setZoom(viewer, zoom) {
     zoom = Math.min(4, Math.max(0.5, zoom));
     zoomOf.set(viewer, zoom);
@@ -98,11 +109,15 @@ PAGE_SCRIPT = """
       if (!target || (img && !img.complete)) { if (tries.n++ < 100) setTimeout(go, 100); return; }
       target.scrollIntoView({block: 'start'});
       if (img) {
+        const viewer = img.closest('.zhiku-viewer');
+        const phone = window.matchMedia('(max-width: 640px)').matches;
+        if (viewer && phone && !zoomOf.has(viewer)) setZoom(viewer, PHONE_ZOOM);
         const marks = JSON.parse(img.dataset.marks || '[]');
         const scroller = img.closest('.zhiku-view-scroll');
         if (marks.length && scroller) {
           const ratio = img.clientWidth / Number(img.dataset.width || img.naturalWidth);
           scroller.scrollTop = Math.max(0, marks[0][1] * ratio - 80);
+          scroller.scrollLeft = Math.max(0, marks[0][0] * ratio - 16);
         }
       }
       const mark = document.querySelector('#passage mark');
