@@ -65,6 +65,8 @@ def print_human(result: dict[str, Any]) -> None:
         print(f"verified answer to: {verified['question']}")
         for i, src in enumerate(verified["sources"], 1):
             print(f"[{i}] {src['name']} · p.{src['page']}" if src["page"] else f"[{i}] {src['name']}")
+    if similar := result.get("verified_similar"):  # offered, not served: asked as written, it is
+        print(f"a similar verified question (ask it as written for its verified answer): {similar['question']}\n")
     for i, src in enumerate(result["sources"], 1):
         where = f"{src['source']} · p.{src['page']}" if src["page"] else src["source"]
         snippet = " ".join(src["text"].split())[:200]

@@ -213,6 +213,7 @@ class VerifiedSettings(BaseModel):
     enabled: bool = True
     min_similarity: float = Field(0.85, ge=0.0, le=1.0)
     candidates: int = Field(5, ge=1)
+    suggest_similar: bool = True  # offer the closest verified question the rules keep apart (not a code's)
     synonyms: list[list[str]] = Field(default_factory=list)
     general_frequency: int = Field(3000, ge=0)  # 0: no word may be added on one side only
     max_not_found: int = Field(10_000, ge=1)

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from core.kb.feedback import FeedbackStore
 from tests.conftest import TEST_CONFIG, run_cli
-from tests.test_browser import ask, browser, new_page, open_page, shot  # noqa: F401  (browser: a fixture)
+from tests.test_browser import ANSWER_TIMEOUT_MS, ask, browser, new_page, open_page, shot  # noqa: F401  (browser: a fixture)
 from tests.web import free_port, serve_process
 
 QUESTION = "What must the impeller clearance be?"
@@ -88,6 +88,19 @@ def test_a_thumb_is_stored_with_its_reason_and_a_correction_is_served_verified(s
     answer = ask(page, "What should the impeller clearance be?")  # another wording of the same question
     assert answer.startswith("Verified · alice · ") and "0.3 mm on each side of the impeller." in answer
     assert "Verified against" in answer and "pump_manual.pdf · p.2" in answer
+
+    # A rewording the matcher keeps apart ("gap" for "clearance") is answered from the documents, and the verified
+    # question is offered under it in its own words: a click asks it as written and gets the verified answer.
+    bots = page.locator("#chat [data-testid='bot']")
+    reworded = ask(page, "What must the impeller gap be?")
+    assert not reworded.startswith("Verified") and "The team verified a similar question" in reworded
+    offered = bots.last.locator("a.zhiku-ask")
+    expect(offered).to_have_text(QUESTION)
+    before = bots.count()
+    offered.click()
+    expect(bots).to_have_count(before + 1, timeout=ANSWER_TIMEOUT_MS)
+    expect(bots.last).to_contain_text("Verified · alice · ", timeout=ANSWER_TIMEOUT_MS)
+    expect(page.locator("#chat [data-testid='user']").last).to_have_text(QUESTION)
 
 
 def test_the_panel_lists_flags_and_confirms_and_shows_what_is_lacking(served: tuple[str, Path], page: Page):

@@ -56,7 +56,11 @@ def test_served_first_managed_behind_keys_and_flagged_on_change(served: str, tmp
     answer = ask(url, "切削液的 pH 应该控制在多少？")
     assert answer["grounded"] == "verified" and answer["verified"]["id"] == verified_id
     assert answer["verified"]["by"] == "alice" and answer["answer"].startswith("已核实 · alice")
-    assert ask(url, "冷却液的温度应该控制在多少？")["verified"] is None  # another attribute: retrieval answers
+    other = ask(url, "冷却液的温度应该控制在多少？")
+    assert other["verified"] is None and other["grounded"] != "verified"  # another attribute: retrieval answers
+    assert other["verified_similar"]["id"] == verified_id  # offered as a question to ask, its words to compare
+    assert other["verified_similar"]["question"] == item["question"]
+    assert ask(url, "报警 E12 的冷却液 pH 值的范围是多少？")["verified_similar"] is None  # a code: never offered
     chat = {"model": "plant", "messages": [{"role": "user", "content": "切削液的 pH 应该控制在多少？"}]}
     reply = httpx.post(f"{url}/v1/chat/completions", json=chat, headers=AUTH, timeout=300).json()
     assert reply["zhiku"]["verified"]["id"] == verified_id and "8.5 到 9.5" in reply["choices"][0]["message"]["content"]

@@ -96,6 +96,9 @@ class Answer:
     checks: list[dict[str, str]] = field(default_factory=list)  # each rejected sentence and why
     missing: list[str] = field(default_factory=list)  # the question's codes no passage holds (not found)
     verified: dict[str, Any] | None = None  # the verified answer served (`VerifiedAnswer.to_json`), or None
+    # When none is served: the closest verified question the matcher keeps apart, {id, question, similarity},
+    # offered as a question to ask (`VerifiedFirst.answer`), or None.
+    verified_similar: dict[str, Any] | None = None
     # The model's tokens for this answer (its prompt, its draft): 0 when no model ran (quoted, not found,
     # verified, cached), whatever of the draft was shown. `/v1`'s `usage` is this.
     usage: dict[str, int] = field(default_factory=lambda: Answer.usage_none())
@@ -123,6 +126,7 @@ class Answer:
             "cached": self.cached,
             "lead": [e.to_json() for e in self.lead],
             "verified": self.verified,
+            "verified_similar": self.verified_similar,
             "supported": self.supported,
             "draft": self.draft,
             "checks": self.checks,
@@ -145,6 +149,7 @@ class Answer:
             # Before issue 22, "verified" held the model's checked sentences (now "supported").
             supported=list(data.get("supported", data["verified"] if isinstance(data.get("verified"), list) else [])),
             verified=data["verified"] if isinstance(data.get("verified"), dict) else None,
+            verified_similar=data.get("verified_similar") if isinstance(data.get("verified_similar"), dict) else None,
             draft=str(data.get("draft", "")),
             checks=list(data.get("checks", [])),
             missing=list(data.get("missing", [])),

@@ -134,11 +134,12 @@ class AnswerService:
     ) -> Iterator[Event]:
         options = options or AskOptions()
         history = self._recent(history)
-        vector = None
+        vector, similar = None, None
         if self.verified_first.applies(question, history, options):  # a verified answer goes first (issue 22)
             vector = self.kb.embedder.embed_query(question)
             lang = options.language or detect_language(question)
-            if (served := self.verified_first.answer(question, vector, lang)) is not None:
+            served, similar = self.verified_first.answer(question, vector, lang)
+            if served is not None:
                 yield from served
                 return
         cache_key = self._cache_key(question, history, options)
@@ -146,6 +147,7 @@ class AnswerService:
             vector = self.kb.embedder.embed_query(question)
         if cache_key and vector is not None and (hit := self._cached(cache_key, vector, question)):
             events = list(hit)
+            events[-1].data.verified_similar = similar  # today's verified answers, not the cached answer's
             if events[-1].data.grounded == Grounded.NOT_FOUND:
                 self._note_not_found(question)
             yield from events
@@ -156,6 +158,7 @@ class AnswerService:
             missing=retrieval.missing,
         )  # fmt: skip
         answer.timings["retrieve_ms"] = retrieval.retrieve_ms
+        answer.verified_similar = similar
         yield Event(EventKind.SOURCES, retrieval)
         started = time.perf_counter()
         lang = options.language or detect_language(question)

@@ -33,3 +33,14 @@ def test_a_finished_answer_says_its_draft_was_held_back_unless_the_draft_is_show
     assert "model draft 2241 ms" in finished_markdown(quoted, show_draft=True)
     quoted.supported = ["It is 12,000 rpm."]
     assert "first token 2240 ms" in finished_markdown(quoted) and "model draft" not in finished_markdown(quoted)
+
+
+def test_a_similar_verified_question_is_offered_as_a_link_with_its_words_escaped():
+    """The page's script asks a "#zhiku-ask" link's text: the verified question as written, markup shown as text."""
+    answer = Answer("主轴液压油多久换一次？", "…", grounded=Grounded.NOT_FOUND)
+    assert 'href="#zhiku-ask"' not in finished_markdown(answer)
+    answer.verified_similar = {"id": "v1", "question": "主轴润滑油<b>多久</b>换一次？", "similarity": 0.93}
+    shown = finished_markdown(answer)
+    assert LABELS["zh"]["verified_similar"] in shown
+    assert '<a href="#zhiku-ask" class="zhiku-ask">主轴润滑油&lt;b&gt;多久&lt;/b&gt;换一次？</a>' in shown
+    assert shown.index("zhiku-ask") < shown.index(LABELS["zh"]["searched"])  # beside the answer, before the footer

@@ -300,6 +300,27 @@ def test_serve_first_and_flag_when_the_source_changes(settings: Settings, docs: 
     assert service.ask("主轴润滑油的更换周期是多少？").verified is not None
 
 
+def test_a_question_kept_apart_is_offered_to_ask_never_one_naming_another_code(settings: Settings, docs: Path):
+    """Not served, but offered under retrieval's answer with its own words (asked as written, it is served); a
+    verified question about another code or number is never offered, not even as a question to ask."""
+    settings.verified.min_similarity = 0.3  # the fake embedder's scale; the rules decide
+    assert ingest_main(["--config", str(TEST_CONFIG), "--data-dir", str(settings.data_dir), str(docs)]) == 0
+    kb = open_kb(settings)
+    kb.verified.add("主轴润滑油多久换一次？", "每 2000 小时。", "alice")
+    kb.verified.add("报警 E12 是什么意思？", "主轴过载。", "alice")
+    service = AnswerService(settings, kb)
+    near = service.ask("主轴液压油多久换一次？")
+    assert near.verified is None and near.grounded != Grounded.VERIFIED
+    assert near.verified_similar is not None and near.verified_similar["question"] == "主轴润滑油多久换一次？"
+    assert near.to_json()["verified_similar"]["question"] == "主轴润滑油多久换一次？"
+    assert service.ask(near.verified_similar["question"]).grounded == Grounded.VERIFIED  # the click asks it as is
+    other_code = service.ask("报警 E21 是什么意思？")
+    offered = (other_code.verified_similar or {}).get("question")
+    assert other_code.verified is None and offered != "报警 E12 是什么意思？"
+    settings.verified.suggest_similar = False
+    assert AnswerService(settings, kb).ask("主轴液压油多久换一次？").verified_similar is None
+
+
 def test_deleting_the_source_flags_it(settings: Settings, docs: Path):
     assert ingest_main(["--config", str(TEST_CONFIG), "--data-dir", str(settings.data_dir), str(docs)]) == 0
     kb = open_kb(settings)

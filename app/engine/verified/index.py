@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.engine.verified.match import Lexicon, Reading, differs
+from app.engine.verified.match import CODES_DIFFER, Lexicon, Reading, differs
 from core.kb import KnowledgeBase
 from core.kb.verified import VerifiedAnswer, VerifiedStatus
 from core.settings import VerifiedSettings
@@ -21,6 +21,15 @@ from core.settings import VerifiedSettings
 class Match:
     answer: VerifiedAnswer
     similarity: float
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What the verified answers hold for a question: the one to serve, or else the closest one the rules keep
+    apart for a reason other than a code or number (`similar`, offered as a question to ask, never served)."""
+
+    served: Match | None = None
+    similar: Match | None = None
 
 
 def embed_questions(kb: KnowledgeBase, questions: list[str]) -> list[np.ndarray]:
@@ -64,18 +73,28 @@ class VerifiedIndex:
 
     def match(self, question: str, vector: np.ndarray) -> Match | None:
         """The verified answer to this question, or None: the most similar candidate the rules accept."""
+        return self.lookup(question, vector).served
+
+    def lookup(self, question: str, vector: np.ndarray) -> Lookup:
+        """The most similar candidate the rules accept, or else the most similar they refuse on words alone: one
+        naming another code or number ("E21" for "E12") is never offered, not even as a question to ask."""
         self._refresh()
         if not self._ids:
-            return None
+            return Lookup()
         sims = self._matrix @ np.asarray(vector, dtype=np.float32)
         order = np.argsort(-sims)[: self.settings.candidates]
         asked = self.lexicon.read(question)
+        similar = None
         for i in order:
             if float(sims[i]) < self.settings.min_similarity:
                 break
-            if differs(asked, self._readings[i]):
+            why = differs(asked, self._readings[i])
+            if why and (similar is not None or why.startswith(CODES_DIFFER)):
                 continue
             answer = self.kb.verified.get(self._ids[i])
-            if answer is not None and answer.status == VerifiedStatus.ACTIVE:  # not flagged since the last refresh
-                return Match(answer, float(sims[i]))
-        return None
+            if answer is None or answer.status != VerifiedStatus.ACTIVE:  # flagged since the last refresh
+                continue
+            if not why:
+                return Lookup(Match(answer, float(sims[i])))
+            similar = Match(answer, float(sims[i]))
+        return Lookup(similar=similar)

@@ -40,6 +40,7 @@ from core.lang import CJK
 from core.tokens import cut, stopwords
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+CODES_DIFFER = "codes or numbers differ"  # `differs`' reason when they do: such a pair is never even offered
 _OPTION = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*")  # a command-line option: "-F" is not "-f"
 _TOWARDS = frozenset({"to", "into", "onto", "from"})  # "add water to the concentrate" is not "the concentrate to water"
 _WORD = re.compile(r"\w+")
@@ -240,7 +241,7 @@ class Lexicon:
 def differs(asked: Reading, stored: Reading) -> str:
     """Why the asked question is not the stored one, or "" when it asks the same."""
     if asked.codes != stored.codes:
-        return f"codes or numbers differ: {_listed(asked.codes - stored.codes)} / {_listed(stored.codes - asked.codes)}"
+        return f"{CODES_DIFFER}: {_listed(asked.codes - stored.codes)} / {_listed(stored.codes - asked.codes)}"
     if asked.asks and stored.asks and not asked.asks & stored.asks:
         return f"asks for another kind of answer: {_listed(asked.asks)} / {_listed(stored.asks)}"
     if _amount_and_kind(asked, stored) or _amount_and_kind(stored, asked):

@@ -1,10 +1,12 @@
 """The answering service's first stop: a question that asks what a verified question asks gets the verified
-answer at once, marked "已核实 · by · date", before retrieval or any model runs (`AnswerService.stream`)."""
+answer at once, marked "已核实 · by · date", before retrieval or any model runs (`AnswerService.stream`). When none
+does, the closest one the rules kept apart goes with retrieval's answer as a question to ask (`verified_similar`)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -31,12 +33,24 @@ class VerifiedFirst:
             return False
         return len(self.index) > 0
 
-    def answer(self, question: str, vector: np.ndarray, lang: str) -> Iterator[Event] | None:
-        """The events of the verified answer, or None when no verified question matches."""
+    def answer(
+        self, question: str, vector: np.ndarray, lang: str
+    ) -> tuple[Iterator[Event] | None, dict[str, Any] | None]:
+        """The events of the verified answer, or None when no verified question matches; and else the closest
+        verified question the rules keep apart ({id, question, similarity}, `verified.suggest_similar`), offered
+        under retrieval's answer as a question to ask: asked in its own words, it gets its verified answer."""
         started = time.perf_counter()
-        found = self.index.match(question, vector)
+        looked = self.index.lookup(question, vector)
+        found = looked.served
         if found is None:
-            return None
+            near = looked.similar if self.settings.verified.suggest_similar else None
+            if near is None:
+                return None, None
+            return None, {
+                "id": near.answer.id,
+                "question": near.answer.question,
+                "similarity": round(near.similarity, 4),
+            }
         item = found.answer
         shown = prompts.load_template(self.settings.prompts_dir, "verified", lang).strip()
         answer = Answer(question, grounded=Grounded.VERIFIED, query=question)
@@ -45,6 +59,9 @@ class VerifiedFirst:
         answer.verified = {**item.to_json(), "similarity": round(found.similarity, 4)}
         answer.timings["verified_ms"] = (time.perf_counter() - started) * 1000
         retrieval = Retrieval(question, [], 0.0, True)
-        return iter(
-            [Event(EventKind.SOURCES, retrieval), Event(EventKind.TOKEN, answer.answer), Event(EventKind.DONE, answer)]
-        )
+        events = [
+            Event(EventKind.SOURCES, retrieval),
+            Event(EventKind.TOKEN, answer.answer),
+            Event(EventKind.DONE, answer),
+        ]
+        return iter(events), None

@@ -31,6 +31,20 @@ def source_block(sources: list[Source], labels: dict[str, str]) -> str:
     return f"\n\n**{labels['sources']}**\n\n" + "\n".join(items)
 
 
+ASK_LINK = "#zhiku-ask"  # the page's script (page/script.py) asks the link's text as the next question
+
+
+def similar_block(similar: dict[str, Any] | None, labels: dict[str, str]) -> str:
+    """A verified question close to the one asked that the matcher kept apart: offered, never served. Its words are
+    shown whole so the reader can compare; a click asks it as written, which gets its verified answer."""
+    if not similar or not similar.get("question"):
+        return ""
+    asked = html.escape(str(similar["question"]))
+    return (
+        f'\n\n<sub>{html.escape(labels["verified_similar"])}</sub> <a href="{ASK_LINK}" class="zhiku-ask">{asked}</a>'
+    )
+
+
 def verified_block(verified: dict[str, Any] | None, labels: dict[str, str]) -> str:
     """The documents (and pages) a verified answer rests on: it was served before any search, so it has no
     retrieved sources of its own, and a reader must still see what it stands on."""
@@ -118,6 +132,7 @@ def finished_markdown(done: Answer, show_draft: bool = False, turn: int | None =
     state = [labels[done.grounded]] + ([labels["cached"]] if done.cached else [])
     body = cite_links(html.escape(done.answer), turn, len(done.sources))
     body += f"\n\n<sub>{html.escape(' · '.join(state))}</sub>"
+    body += similar_block(done.verified_similar, labels)  # the team's answer to a close question, one click away
     body += cite_links(evidence_block(done.evidence, done.lead, labels), turn, len(done.sources))
     body += draft_block(done, labels) if show_draft else ""
     body += verified_block(done.verified, labels)

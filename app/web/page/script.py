@@ -3,10 +3,12 @@
 Why a script at all: a click inside a Chatbot message cannot call the server in Gradio 6. The answers' [n] are
 links to "#zhiku-cite-<turn>-<n>"; one listener (capture phase, so the link never navigates) writes the key into
 a hidden textbox and clicks a hidden button, whose handler renders the cited page into the viewer. The same
-listener zooms the viewer and puts it full screen. A second piece keeps a new answer in view from its start:
-Gradio's autoscroll would show the chat box's bottom (evidence, sources, timings), so it is off, and each new
-answer is scrolled to the top of the chat box as it appears. On a phone, "menu" swaps the chat for the side panels
-(a class on the body, read by PHONE_CSS), and "back to the chat", a new chat or a chosen conversation swaps back.
+listener zooms the viewer and puts it full screen, and asks a similar verified question offered under an answer
+(a "#zhiku-ask" link) by writing it into the question box and clicking Send. A second piece keeps a new answer in
+view from its start: Gradio's autoscroll would show the chat box's bottom (evidence, sources, timings), so it is
+off, and each new answer is scrolled to the top of the chat box as it appears. On a phone, "menu" swaps the chat
+for the side panels (a class on the body, read by PHONE_CSS), and "back to the chat", a new chat or a chosen
+conversation swaps back.
 """
 
 from __future__ import annotations
@@ -68,6 +70,14 @@ PAGE_SCRIPT = """
     box.dispatchEvent(new Event('input', {bubbles: true}));
     setTimeout(() => open.click(), 50);
   }
+  function ask(question) {
+    const box = document.querySelector('#question textarea, #question input');
+    const send = document.querySelector('#send');
+    if (!box || !send) return;
+    box.value = question;
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+    setTimeout(() => send.click(), 50);
+  }
   // The phone's menu (PAGE_CSS): a class on the body shows the side panels in the chat's place, and back.
   function menu(open) {
     document.body.classList.toggle('zhiku-menu-open', open);
@@ -85,6 +95,13 @@ PAGE_SCRIPT = """
     if (link) {
       ev.preventDefault(); ev.stopPropagation();
       cite(link.getAttribute('href').slice('#zhiku-cite-'.length));
+      return;
+    }
+    // A similar verified question under an answer (render.similar_block): asked as written.
+    const similar = ev.target.closest && ev.target.closest('a[href="#zhiku-ask"]');
+    if (similar) {
+      ev.preventDefault(); ev.stopPropagation();
+      ask(similar.textContent);
       return;
     }
     const btn = ev.target.closest && ev.target.closest('.zhiku-view-btn');
