@@ -80,6 +80,11 @@ class Chunk:
 
 
 MAX_EMBEDDED_HEADING = 60
+# A line a loader writes right after a table's rows (ingest/loaders/pdf_tables.py): the table's caption, a
+# Markdown heading above the rows, labels those rows only, not the text after the table. Without it a caption
+# stayed in force to the next heading: in a 10-Q, 228 of 401 chunks (the rest of the filing) were embedded under
+# the title of one share-repurchase table. The splitter drops the line (ingest/splitter.py).
+CAPTION_END = "<!-- zhiku: end of table -->"
 
 
 def embedding_text(text: str, heading: str) -> str:

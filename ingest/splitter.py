@@ -12,11 +12,12 @@ import re
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from core.documents import Chunk, Page
+from core.documents import CAPTION_END, Chunk, Page
 
 # Coarse to fine: paragraphs, lines, sentence ends (full-width first), clauses, words, characters.
 SEPARATORS = ["\n\n", "\n", "。", "！", "？", "；", ". ", "! ", "? ", "; ", "，", ", ", " ", ""]
 MAX_HEADING_CHARS = 60
+CAPTION_LEVEL = 6  # a table's caption: the deepest Markdown level, under the section the table sits in
 _MARKDOWN = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*$")
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+\S")
 _CHAPTER = re.compile(r"^第[一二三四五六七八九十百零\d]{1,4}[章节篇部分]")
@@ -63,20 +64,25 @@ class HeadingTracker:
     def __init__(self) -> None:
         self._stack: list[tuple[int, str]] = []
 
-    def update(self, level: int, text: str) -> None:
-        self._stack = [(lvl, t) for lvl, t in self._stack if lvl < level] + [(level, text)]
+    def update(self, level: int, text: str | None) -> None:
+        """A heading at `level` replaces those at its level and below; None ends their scope (`CAPTION_END`)."""
+        self._stack = [(lvl, t) for lvl, t in self._stack if lvl < level] + ([] if text is None else [(level, text)])
 
     @property
     def path(self) -> str:
         return " > ".join(t for _, t in self._stack)
 
 
-def mark_headings(text: str) -> tuple[str, list[tuple[int, int, str]]]:
-    """The text with Markdown marks dropped, and (offset, level, heading) for each heading line in it."""
+def mark_headings(text: str) -> tuple[str, list[tuple[int, int, str | None]]]:
+    """The text with Markdown marks dropped, and (offset, level, heading) for each heading line in it; a
+    `CAPTION_END` line is dropped and ends the caption's scope (heading None at the caption's level)."""
     out: list[str] = []
-    found: list[tuple[int, int, str]] = []
+    found: list[tuple[int, int, str | None]] = []
     offset = 0
     for line in text.splitlines():
+        if line.strip() == CAPTION_END:
+            found.append((offset, CAPTION_LEVEL, None))
+            continue
         heading = heading_level(line.strip())
         if heading is not None:
             line = heading[1]
@@ -107,7 +113,7 @@ def split_pages(
             while headings and headings[0][0] <= reach:
                 offset, level, heading = headings.pop(0)
                 tracker.update(level, heading)
-                reach = max(reach, offset + len(heading) + 1)  # a heading line right below it counts too
+                reach = max(reach, offset + len(heading or "") + 1)  # a heading line right below it counts too
             if not is_contents(piece):
                 chunks.append(Chunk(piece, source, page.page, len(chunks), doc_sha256, title, tracker.path))
         for _, level, heading in headings:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.documents import CAPTION_END
 from core.settings import IngestSettings
 from ingest.loaders.garbled import is_garbled
 from ingest.loaders.table_rows import Built, Slot, Table, build_rows, cell, is_numeric, unstack
@@ -260,5 +261,7 @@ def _claim(lines: list[str], owner: list[int | None], t: int, compact: str) -> N
 
 
 def _block(built: Built) -> list[str]:
-    heading = [f"{CAPTION_LEVEL} {built.caption}"] if built.caption else []
-    return [*heading, *built.lines]
+    """The caption as a heading over the rows, whose scope ends with them (`CAPTION_END`)."""
+    if not built.caption:
+        return built.lines
+    return [f"{CAPTION_LEVEL} {built.caption}", *built.lines, CAPTION_END]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.documents import CAPTION_END
 from core.settings import IngestSettings
 from ingest.loaders.pdf import load_pdf
 from ingest.loaders.pdf_tables import _Found, merge_page_text
@@ -91,6 +92,7 @@ def test_the_page_keeps_its_other_lines_and_loses_the_tables_own():
         "###### Table 4.1 Torques",
         "Size: M8; Torque: 25",
         "Size: M10; Torque: 49",
+        CAPTION_END,  # the caption labels the rows only
         "Page 3",
     ]
     assert isinstance(last, Built) and last.header == ["Size", "Torque"]
@@ -136,6 +138,7 @@ def test_a_drawn_pdf_reads_as_rows_under_the_caption_with_the_header_carried_ove
         "Bolt size: M27; Torque (N·m) Class 8.8: 1050; Torque (N·m) Class 10.9: 1480",
     ]
     assert "5 Lubrication" in second and "Grease the slides weekly." in second
+    assert second[2] == CAPTION_END
 
 
 def test_off_or_out_of_time_the_page_keeps_its_plain_text(tmp_path: Path):

@@ -1,4 +1,4 @@
-from core.documents import Page
+from core.documents import CAPTION_END, Page
 from ingest.splitter import split_pages
 
 ZH = "主轴最大扭矩为45牛米。冷却液箱容量为20升！换刀时间是多少？应小于2秒；请每天检查油位。" * 6
@@ -55,6 +55,22 @@ def test_numbered_and_chinese_headings_carry_over_pages():
     assert chunks[1].page == 2 and chunks[1].heading == "第三章 维护 > 二、每周保养"
     assert chunks[1].embedding_text().startswith("二、每周保养\n检查冷却液")  # the innermost heading only
     assert chunks[2].heading.endswith("3.2 Spindle lubrication")
+
+
+def test_a_tables_caption_labels_its_rows_not_the_text_after_it():
+    """A PDF table's caption is a heading over its rows (pdf_tables.py) whose scope ends with them: the text after
+    the table, on this page and the next, is under the section again, not under the table."""
+    pages = [
+        Page(f"4 Fasteners\nTighten in two passes.\n###### Table 4.1 Torques\nSize: M8; Torque: 25 N·m.\n"
+             f"{CAPTION_END}\nAfter tightening, mark each bolt with paint.", 1),
+        Page("Check the paint marks every week.", 2),
+    ]  # fmt: skip
+    chunks = split(pages, size=40, overlap=0)
+    row = next(c for c in chunks if "M8" in c.text)
+    assert row.heading == "4 Fasteners > Table 4.1 Torques"
+    after = [c for c in chunks if "paint" in c.text]
+    assert len(after) == 2 and all(c.heading == "4 Fasteners" for c in after), [c.heading for c in after]
+    assert all(CAPTION_END not in c.text and "zhiku" not in c.text for c in chunks)
 
 
 def test_sentences_and_list_items_are_not_headings():
