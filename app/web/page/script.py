@@ -147,6 +147,11 @@ PAGE_SCRIPT = """
   let seen = 0, pinned = -1;
   const unpin = () => { pinned = -1; };
   ['wheel', 'touchmove', 'keydown'].forEach((kind) => window.addEventListener(kind, unpin, {passive: true}));
+  // Grabbing the chat's scroll bar fires none of those: a press inside the chat lets go of the answer too, or a
+  // late change elsewhere on the page would pull the chat back down under the pointer.
+  document.addEventListener('pointerdown', (ev) => {
+    if (ev.target.closest && ev.target.closest('#chat')) unpin();
+  }, {capture: true, passive: true});
   const follow = () => {
     const answers = document.querySelectorAll('#chat [data-testid="bot"]');
     if (answers.length < seen) seen = answers.length;  // another conversation opened
