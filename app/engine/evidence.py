@@ -165,17 +165,30 @@ def pick_evidence(
     total = sum(weight.values())
     share = [sum(weight[w] for w in weight.keys() & h) / total if total else 0.0 for h in held]
     meaning = _meaning(candidates, share, across, lettered(codes))
+    elsewhere = _about_other_codes(candidates, lettered(codes))
     scored = []
     for i, c in enumerate(candidates):
         coverage = meaning.get(i, share[i])
         code_share = len(codes & (c.codes | c.subject)) / len(codes) if codes else 0.0
         figure = QUANTITY_BONUS if wants_quantity and _DIGIT.search(CODE.sub(" ", c.text)) else 0.0
         score = coverage + CODE_WEIGHT * code_share + figure - RANK_COST * (c.number - 1)
-        relevant = coverage > 0 or bool(codes & c.codes)
+        relevant = (coverage > 0 or bool(codes & c.codes)) and c.source.source not in elsewhere
         scored.append((score, relevant, -c.number, Evidence(c.text, c.number, c.source, score)))
     scored.sort(key=lambda t: (t[1], t[0], t[2]), reverse=True)
     matching = [e for _, relevant, _, e in scored if relevant]
     return (matching or [scored[0][3]])[:n]
+
+
+def _about_other_codes(candidates: list[_Candidate], asked: frozenset[str]) -> set[str]:
+    """The documents about other coded things than the question names (`query.names_another`, over all of a
+    document's candidate sentences, its name and headings): under "报警 AL-105 出现后应该怎么处理？" the ZK-200
+    manual (ZK-200, E21, E34, never AL-105) offered "Stop the spindle, check the coolant flow …", its E21 remedy,
+    which beside AL-105's own sentence a reader takes for AL-105's. A document naming no code (a safety rule for
+    every alarm) stays quotable."""
+    held: dict[str, set[str]] = {}
+    for c in candidates:
+        held.setdefault(c.source.source, set()).update(lettered(c.codes | c.subject))
+    return {doc for doc, named in held.items() if names_another(frozenset(named), named, asked)}
 
 
 def _beside_codes(question_words: Sequence[str], asked: frozenset[str]) -> set[str]:

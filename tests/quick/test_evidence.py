@@ -227,6 +227,22 @@ def test_a_sentence_about_another_machine_or_alarm_family_is_not_quoted():
     assert alarms[1].text in _lead("What does the overheating alarm mean?", alarms)
 
 
+def test_a_sentence_from_a_document_that_never_names_the_asked_code_is_not_quoted():
+    """Close in meaning (another alarm's remedy), but the ZK-200 manual names other codes and never AL-105: quoted
+    beside AL-105's own sentence, a reader would take it for AL-105's remedy. A rule that names no code (for every
+    alarm) stays quotable; without a code in the question, the remedy may be quoted too."""
+    alarms = [
+        Source("CK6140数控车床保养规程.pdf", 3, "报警 AL-105 表示主轴过载：应降低切削用量。", 0.8),
+        Source("ZK-200_spindle_manual.pdf", 3, "Stop the spindle, check the coolant flow and let it cool.", 0.7),
+        Source("车间安全操作规程.txt", None, "设备报警时，应立即按下急停按钮，并报告班组长。", 0.6),
+    ]  # fmt: skip
+    meaning = Meaning(lambda t: 0.9 if "Stop" in t else 0.3)
+    question = "报警 AL-105 出现后应该怎么处理？"
+    assert _lead(question, alarms, Across("zh", question, meaning)) == [alarms[0].text, alarms[2].text]
+    general = "主轴报警出现后应该怎么处理？"
+    assert alarms[1].text in _lead(general, alarms, Across("zh", general, meaning))
+
+
 def test_across_languages_the_sentence_on_the_named_machine_is_scored_by_meaning_without_codes():
     """The CK6140's Chinese sentence holds 主轴 and 转速 but speaks of another machine: it does not stop the
     ZK-200 manual's English sentences from being scored by meaning, and the codes are left out of what is
