@@ -85,6 +85,7 @@ MAX_EMBEDDED_HEADING = 60
 # stayed in force to the next heading: in a 10-Q, 228 of 401 chunks (the rest of the filing) were embedded under
 # the title of one share-repurchase table. The splitter drops the line (ingest/splitter.py).
 CAPTION_END = "<!-- zhiku: end of table -->"
+CAPTION_LEVEL = 6  # the caption's Markdown level: the deepest, under the section the table sits in
 
 
 def embedding_text(text: str, heading: str) -> str:

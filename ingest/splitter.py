@@ -12,12 +12,11 @@ import re
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from core.documents import CAPTION_END, Chunk, Page
+from core.documents import CAPTION_END, CAPTION_LEVEL, Chunk, Page
 
 # Coarse to fine: paragraphs, lines, sentence ends (full-width first), clauses, words, characters.
 SEPARATORS = ["\n\n", "\n", "。", "！", "？", "；", ". ", "! ", "? ", "; ", "，", ", ", " ", ""]
 MAX_HEADING_CHARS = 60
-CAPTION_LEVEL = 6  # a table's caption: the deepest Markdown level, under the section the table sits in
 _MARKDOWN = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*$")
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+\S")
 _CHAPTER = re.compile(r"^第[一二三四五六七八九十百零\d]{1,4}[章节篇部分]")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.documents import CAPTION_END
+from core.documents import CAPTION_END, CAPTION_LEVEL
 from core.settings import IngestSettings
 from ingest.loaders.garbled import is_garbled
 from ingest.loaders.table_rows import Built, Slot, Table, build_rows, cell, is_numeric, unstack
@@ -34,7 +34,6 @@ MIN_DROP_CHARS = 4  # a shorter line ("1", "OK") is dropped as table text only b
 _CAPTION = re.compile(r"^(?:#+\s*)?(?:Table|TABLE|Tab\.)\s*[\dIVX]+|^(?:#+\s*)?(?:续)?表\s*[\d一二三四五六七八九十A-Z]")
 _SPACE = re.compile(r"\s+")
 CAPTION_LINES = 2  # a caption is one of the two lines right above the table ("Table 1" / its title)
-CAPTION_LEVEL = "######"  # deepest Markdown level: the caption nests under the section the table sits in
 
 
 @dataclass
@@ -264,4 +263,4 @@ def _block(built: Built) -> list[str]:
     """The caption as a heading over the rows, whose scope ends with them (`CAPTION_END`)."""
     if not built.caption:
         return built.lines
-    return [f"{CAPTION_LEVEL} {built.caption}", *built.lines, CAPTION_END]
+    return ["#" * CAPTION_LEVEL + f" {built.caption}", *built.lines, CAPTION_END]
