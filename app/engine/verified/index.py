@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +22,14 @@ from core.settings import VerifiedSettings
 class Match:
     answer: VerifiedAnswer
     similarity: float
+
+    def served_json(self) -> dict[str, Any]:
+        """`verified` in an answer's JSON: the whole verified answer and how alike the questions were."""
+        return {**self.answer.to_json(), "similarity": round(self.similarity, 4)}
+
+    def offered_json(self) -> dict[str, Any]:
+        """`verified_similar`: only the question to ask, never the answer it would get (not served)."""
+        return {"id": self.answer.id, "question": self.answer.question, "similarity": round(self.similarity, 4)}
 
 
 @dataclass(frozen=True)

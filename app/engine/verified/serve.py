@@ -46,17 +46,13 @@ class VerifiedFirst:
             near = looked.similar if self.settings.verified.suggest_similar else None
             if near is None:
                 return None, None
-            return None, {
-                "id": near.answer.id,
-                "question": near.answer.question,
-                "similarity": round(near.similarity, 4),
-            }
+            return None, near.offered_json()
         item = found.answer
         shown = prompts.load_template(self.settings.prompts_dir, "verified", lang).strip()
         answer = Answer(question, grounded=Grounded.VERIFIED, query=question)
         # The question it was verified for, shown with it: a reader sees at once when it is not the one they asked.
         answer.answer = shown.format(by=item.by or "-", date=item.at[:10], question=item.question, answer=item.answer)
-        answer.verified = {**item.to_json(), "similarity": round(found.similarity, 4)}
+        answer.verified = found.served_json()
         answer.timings["verified_ms"] = (time.perf_counter() - started) * 1000
         retrieval = Retrieval(question, [], 0.0, True)
         events = [
