@@ -96,6 +96,7 @@ def test_a_thumb_is_stored_with_its_reason_and_a_correction_is_served_verified(s
     assert not reworded.startswith("Verified") and "The team verified a similar question" in reworded
     offered = bots.last.locator("a.zhiku-ask")
     expect(offered).to_have_text(QUESTION)
+    shot(page, "similar-verified-question.png")
     before = bots.count()
     offered.click()
     expect(bots).to_have_count(before + 1, timeout=ANSWER_TIMEOUT_MS)
