@@ -27,7 +27,7 @@ import numpy as np
 from app.engine.fusion import weighted
 from app.engine.query import Query
 from app.engine.rerank import make_reranker
-from app.engine.retrieval import Retriever
+from app.engine.retrieval import Retriever, about
 from app.engine.sections import by_section
 from bench import eval as ev
 
@@ -44,19 +44,24 @@ def candidates(set_dir: Path) -> list[dict[str, Any]]:
     for q in es.questions:
         found = retriever.candidates(Query.build(q["question"], kb))
         passages = [ev.passages_of(replace(s, also_in=kb.also_in(s)), names) for s in found]
-        rows.append({"gold": ev.gold_of(q), "candidates": list(zip(found, passages, strict=True))})
+        subjects = kb.subjects(Query.build(q["question"], kb).words)
+        rows.append(
+            {"gold": ev.gold_of(q), "candidates": list(zip(found, passages, strict=True)), "subjects": subjects}
+        )
     return rows
 
 
 def ranks(rows: list[dict[str, Any]], run: str) -> list[int | None]:
-    """`run`: "W" (vector weight W, chunks on their own) or "W/B" (grouped by section with bonus B)."""
+    """`run`: "W" (vector weight W, chunks on their own) or "W/B" (grouped by section with bonus B), either
+    followed by "+S" (`retrieval.subject_weight` S)."""
+    run, _, subject = run.partition("+")
     weight, _, bonus = run.partition("/")
     out = []
     for row in rows:
         cands = row["candidates"]
         cosines = {s.chunk_id: s.score for s, _ in cands}
         keyword = {s.chunk_id: s.keyword_score for s, _ in cands if s.keyword_score > 0}
-        fused = weighted(cosines, keyword, float(weight))
+        fused = about(weighted(cosines, keyword, float(weight)), row["subjects"], float(subject or 0))
         passages = {s.chunk_id: p for s, p in cands}
         order = sorted((replace(s, fused_score=fused[s.chunk_id]) for s, _ in cands), key=lambda s: -s.fused_score)
         if bonus:  # sorts stable, as the retriever's

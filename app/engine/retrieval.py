@@ -16,7 +16,7 @@ from app.engine.fusion import rrf, weighted
 from app.engine.query import Filter, Query
 from app.engine.rerank import Reranker
 from app.engine.sections import by_section
-from core.documents import Source
+from core.documents import Source, doc_id_of
 from core.kb import KnowledgeBase
 from core.kb.lexical import Hit
 from core.lang import detect_language
@@ -92,6 +92,8 @@ class Retriever:
         known.update((s.chunk_id, s) for s in self.kb.fetch(missing, query.vector))
         clock.lap("fetch")
         fused = self._fuse(by_vector, by_keyword, known)
+        if self.settings.subject_weight and query.words:
+            fused = about(fused, self.kb.subjects(query.words), self.settings.subject_weight)
         order = sorted((c for c in fused if c in known), key=lambda c: -fused[c])
         coverage = self._coverage(query, [known[c] for c in order])
         return [
@@ -139,6 +141,12 @@ class Retriever:
         rs = self.settings
         score = relevance(query, sources, rs.relevance_coverage_weight, rs.cross_language_bonus)
         return score >= rs.floor(query.language)
+
+
+def about(fused: dict[str, float], subjects: dict[str, float], weight: float) -> dict[str, float]:
+    """Each chunk's fused score plus `weight` x how much its document is about the question's words
+    (`core/kb/subjects.py`): the income table of the company the question names before the other companies'."""
+    return {c: s + weight * subjects.get(doc_id_of(c), 0.0) for c, s in fused.items()}
 
 
 def relevance(query: Query, sources: Sequence[Source], coverage_weight: float, cross_language_bonus: float) -> float:

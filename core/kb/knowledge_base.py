@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 import core.kb.ahead as ahead
+import core.kb.subjects as subjects
 from core.datadir import DataDir
 from core.documents import Chunk, Source, chunk_id, doc_id_of, embedding_text, keyword_text
 from core.embeddings import Embedder, make_embedder
@@ -60,6 +61,7 @@ class KnowledgeBase:
             self.manifest.set_meta("name", kb)  # listed by its own name: the file's is hashed for "工艺卡"
         collection = self.manifest.get_meta("collection") or collection_name(kb)
         self._counted: tuple[str | None, int] = (None, 0)  # (version, chunks), see `_chunk_total`
+        self._shape: tuple[str | None, subjects.Shape | None] = (None, None)  # (version, shape), see `subjects`
         self.pending_vectors: dict[str, np.ndarray] = {}  # `core/kb/ahead.py`: chunks embedded by a reader
         self.vectors = VectorStore(
             kb, embedder.name, collection, self.dirs, store or VectorStoreSettings(),
@@ -136,6 +138,15 @@ class KnowledgeBase:
         """Each word's smoothed inverse chunk frequency in the knowledge base (a word no chunk holds weighs most)."""
         total = self._chunk_total()
         return {w: math.log((total + 1) / (n + 0.5)) for w, n in self.lexical.chunk_frequency(words).items()}
+
+    def subjects(self, words: Sequence[str]) -> dict[str, float]:
+        """doc_id -> how much the document is about the question's words (`core/kb/subjects.py`); the documents'
+        sizes and file names are read once per version of the contents."""
+        version, (seen, shape) = self.version, self._shape
+        if shape is None or seen != version:
+            shape = subjects.Shape.read(self.lexical, self.manifest.paths_by_document())
+            self._shape = (version, shape)
+        return subjects.scores(self.lexical, shape, words)
 
     def _chunk_total(self) -> int:
         """Chunks in the keyword index, counted once per version of the contents: a COUNT over every chunk on

@@ -158,6 +158,17 @@ class LexicalIndex:
         sql = "SELECT COUNT(*) FROM chunk_words WHERE chunk_words MATCH ?"
         return {t: int(self._db.execute(sql, (f'"{t}"',)).fetchone()[0]) for t in terms}
 
+    def documents_holding(self, terms: Iterable[str]) -> dict[str, dict[str, int]]:
+        """Per word, the documents whose chunks hold it and how many of their chunks do (`core/kb/subjects.py`)."""
+        sql = (
+            "SELECT r.doc_id, COUNT(*) FROM chunk_words JOIN chunk_rows r ON r.rowid = chunk_words.rowid"
+            " WHERE chunk_words MATCH ? GROUP BY r.doc_id"
+        )
+        return {t: {d: int(n) for d, n in self._db.execute(sql, (f'"{t}"',))} for t in dict.fromkeys(terms)}
+
+    def chunks_per_document(self) -> dict[str, int]:
+        return {d: int(n) for d, n in self._db.execute("SELECT doc_id, COUNT(*) FROM chunk_rows GROUP BY doc_id")}
+
     def chunk_ids(self) -> set[str]:
         return {r[0] for r in self._db.execute("SELECT chunk_id FROM chunk_rows")}
 

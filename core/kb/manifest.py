@@ -141,6 +141,12 @@ class Manifest:
         rows = self._db.execute("SELECT path FROM files WHERE doc_id = ? ORDER BY path", (doc_id,))
         return [r["path"] for r in rows]
 
+    def paths_by_document(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for r in self._db.execute("SELECT path, doc_id FROM files WHERE doc_id IS NOT NULL ORDER BY path"):
+            out.setdefault(r["doc_id"], []).append(r["path"])
+        return out
+
     def record_file(
         self, path: str, doc_id: str | None, size: int, mtime_ns: int, status: FileStatus, error: str = ""
     ) -> None:
