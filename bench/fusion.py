@@ -44,7 +44,7 @@ def candidates(set_dir: Path) -> list[dict[str, Any]]:
     for q in es.questions:
         found = retriever.candidates(Query.build(q["question"], kb))
         passages = [ev.passages_of(replace(s, also_in=kb.also_in(s)), names) for s in found]
-        subjects = kb.subjects(Query.build(q["question"], kb).words)
+        subjects = kb.subjects(Query.build(q["question"], kb).words, rs.subject_max_chunks)
         rows.append(
             {"gold": ev.gold_of(q), "candidates": list(zip(found, passages, strict=True)), "subjects": subjects}
         )

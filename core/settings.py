@@ -130,6 +130,7 @@ class RetrievalSettings(BaseModel):
     group: Literal["section", "none"] = "section"
     section_bonus: float = Field(0.02, ge=0.0)
     subject_weight: float = Field(0.4, ge=0.0)
+    subject_max_chunks: int = Field(5_000, ge=1)
     min_relevance: dict[Language, float] = Field(default_factory=lambda: dict(_MIN_RELEVANCE))
     relevance_coverage_weight: float = Field(0.1, ge=0.0)
     min_coverage: float = Field(0.4, ge=0.0, le=1.0)

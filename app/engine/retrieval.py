@@ -93,7 +93,8 @@ class Retriever:
         clock.lap("fetch")
         fused = self._fuse(by_vector, by_keyword, known)
         if self.settings.subject_weight and query.words:
-            fused = about(fused, self.kb.subjects(query.words), self.settings.subject_weight)
+            subjects = self.kb.subjects(query.words, self.settings.subject_max_chunks)
+            fused = about(fused, subjects, self.settings.subject_weight)
         order = sorted((c for c in fused if c in known), key=lambda c: -fused[c])
         coverage = self._coverage(query, [known[c] for c in order])
         return [

@@ -139,14 +139,14 @@ class KnowledgeBase:
         total = self._chunk_total()
         return {w: math.log((total + 1) / (n + 0.5)) for w, n in self.lexical.chunk_frequency(words).items()}
 
-    def subjects(self, words: Sequence[str]) -> dict[str, float]:
+    def subjects(self, words: Sequence[str], max_chunks: int) -> dict[str, float]:
         """doc_id -> how much the document is about the question's words (`core/kb/subjects.py`); the documents'
         sizes and file names are read once per version of the contents."""
         version, (seen, shape) = self.version, self._shape
         if shape is None or seen != version:
             shape = subjects.Shape.read(self.lexical, self.manifest.paths_by_document())
             self._shape = (version, shape)
-        return subjects.scores(self.lexical, shape, words)
+        return subjects.scores(self.lexical, shape, words, max_chunks)
 
     def _chunk_total(self) -> int:
         """Chunks in the keyword index, counted once per version of the contents: a COUNT over every chunk on

@@ -158,13 +158,18 @@ class LexicalIndex:
         sql = "SELECT COUNT(*) FROM chunk_words WHERE chunk_words MATCH ?"
         return {t: int(self._db.execute(sql, (f'"{t}"',)).fetchone()[0]) for t in terms}
 
-    def documents_holding(self, terms: Iterable[str]) -> dict[str, dict[str, int]]:
-        """Per word, the documents whose chunks hold it and how many of their chunks do (`core/kb/subjects.py`)."""
+    def documents_holding(self, terms: Iterable[str], max_chunks: int) -> dict[str, dict[str, int] | None]:
+        """Per word, the documents whose chunks hold it and how many of their chunks do (`core/kb/subjects.py`);
+        None for a word more than `max_chunks` chunks hold: counting them costs time in proportion."""
         sql = (
-            "SELECT r.doc_id, COUNT(*) FROM chunk_words JOIN chunk_rows r ON r.rowid = chunk_words.rowid"
-            " WHERE chunk_words MATCH ? GROUP BY r.doc_id"
+            "SELECT doc_id, COUNT(*) FROM (SELECT r.doc_id FROM chunk_words JOIN chunk_rows r"
+            " ON r.rowid = chunk_words.rowid WHERE chunk_words MATCH ? LIMIT ?) GROUP BY doc_id"
         )
-        return {t: {d: int(n) for d, n in self._db.execute(sql, (f'"{t}"',))} for t in dict.fromkeys(terms)}
+        out: dict[str, dict[str, int] | None] = {}
+        for t in dict.fromkeys(terms):
+            held = {d: int(n) for d, n in self._db.execute(sql, (f'"{t}"', max_chunks + 1))}
+            out[t] = held if sum(held.values()) <= max_chunks else None
+        return out
 
     def chunks_per_document(self) -> dict[str, int]:
         return {d: int(n) for d, n in self._db.execute("SELECT doc_id, COUNT(*) FROM chunk_rows GROUP BY doc_id")}

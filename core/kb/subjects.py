@@ -41,17 +41,22 @@ class Shape:
         return cls(chunks, names)
 
 
-def scores(lexical: LexicalIndex, shape: Shape, terms: Sequence[str]) -> dict[str, float]:
+def scores(lexical: LexicalIndex, shape: Shape, terms: Sequence[str], max_chunks: int) -> dict[str, float]:
     """doc_id -> 0..1: how much of the question's rare-among-documents words the document is about. Empty when
-    the knowledge base holds fewer than two documents (nothing to tell apart) or the question has no words."""
+    the knowledge base holds fewer than two documents (nothing to tell apart) or the question has no words. A
+    word more than `max_chunks` chunks hold is left out: its count is what costs time in a large knowledge
+    base (`bench.subjects`), and a word that common seldom says what one document is about."""
     n_docs = len(shape.chunks)
     if n_docs < 2 or not terms:
         return {}
-    held = lexical.documents_holding(terms)
+    held = lexical.documents_holding(terms, max_chunks)
     total = 0.0
     out = dict.fromkeys(shape.chunks, 0.0)
-    for term in terms:
-        share = {d: n / shape.chunks[d] for d, n in held.get(term, {}).items() if shape.chunks.get(d)}
+    for term in dict.fromkeys(terms):
+        counted = held.get(term, {})
+        if counted is None:
+            continue
+        share = {d: n / shape.chunks[d] for d, n in counted.items() if shape.chunks.get(d)}
         share.update((d, 1.0) for d, name in shape.names.items() if term in name)
         weight = math.log(1 + (n_docs - len(share) + 0.5) / (len(share) + 0.5))
         total += weight

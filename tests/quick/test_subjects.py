@@ -31,7 +31,7 @@ def index(tmp_path: Path) -> LexicalIndex:
 
 def test_the_named_machine_is_what_its_document_is_about(index: LexicalIndex) -> None:
     shape = Shape.read(index, {})
-    found = scores(index, shape, query_words("How often is the ZK-200 spindle lubricated?"))
+    found = scores(index, shape, query_words("How often is the ZK-200 spindle lubricated?"), 100)
     assert found["zk200"] > found.get("zk300", 0.0)
     assert "rules" not in found  # holds none of the question's words
 
@@ -39,12 +39,12 @@ def test_the_named_machine_is_what_its_document_is_about(index: LexicalIndex) ->
 def test_the_file_name_counts_as_a_word_on_every_page(index: LexicalIndex) -> None:
     """Renamed so that neither text names the other machine: the file name alone tells them apart."""
     shape = Shape.read(index, {"zk300": ["manuals/QX3-0005 lubrication.txt"]})
-    found = scores(index, shape, query_words("What does the QX3-0005 card say about lubrication?"))
+    found = scores(index, shape, query_words("What does the QX3-0005 card say about lubrication?"), 100)
     assert max(found, key=found.get) == "zk300"  # type: ignore[arg-type]
 
 
 def test_the_bonus_reorders_two_chunks_alike_but_for_their_document(index: LexicalIndex) -> None:
-    found = scores(index, Shape.read(index, {}), query_words("ZK-200 lubricate hours"))
+    found = scores(index, Shape.read(index, {}), query_words("ZK-200 lubricate hours"), 100)
     fused = {"zk300-1": 0.81, "zk200-1": 0.80}  # the other machine's chunk a hair ahead by its own words
     ranked = sorted(about(fused, found, 0.1).items(), key=lambda kv: -kv[1])
     assert ranked[0][0] == "zk200-1"
@@ -54,5 +54,13 @@ def test_the_bonus_reorders_two_chunks_alike_but_for_their_document(index: Lexic
 def test_nothing_to_tell_apart(tmp_path: Path) -> None:
     lexical = LexicalIndex(tmp_path / "one.sqlite3")
     lexical.add([("a-0", "a", index_text("ZK-200 spindle manual"))])
-    assert scores(lexical, Shape.read(lexical, {}), query_words("ZK-200 spindle")) == {}  # one document
-    assert scores(lexical, Shape.read(lexical, {}), []) == {}
+    assert scores(lexical, Shape.read(lexical, {}), query_words("ZK-200 spindle"), 100) == {}  # one document
+    assert scores(lexical, Shape.read(lexical, {}), [], 100) == {}
+
+
+def test_a_word_too_many_chunks_hold_is_left_out(index: LexicalIndex) -> None:
+    """ "lubricate" is in two chunks: with a bound of one it is not counted, so only the machine's code scores."""
+    shape = Shape.read(index, {})
+    bounded = scores(index, shape, ["lubricate", "200"], 1)
+    assert index.documents_holding(["lubricate"], 1) == {"lubricate": None}
+    assert bounded and bounded == scores(index, shape, ["200"], 1)
