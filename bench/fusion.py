@@ -42,9 +42,10 @@ def candidates(set_dir: Path) -> list[dict[str, Any]]:
     retriever = Retriever(kb, rs, make_reranker(rs))
     rows = []
     for q in es.questions:
-        found = retriever.candidates(Query.build(q["question"], kb))
+        query = Query.build(q["question"], kb)  # embedded once: the candidates and the subjects share it
+        found = retriever.candidates(query)
         passages = [ev.passages_of(replace(s, also_in=kb.also_in(s)), names) for s in found]
-        subjects = kb.subjects(Query.build(q["question"], kb).words, rs.subject_max_chunks)
+        subjects = kb.subjects(query.words, rs.subject_max_chunks)
         rows.append(
             {"gold": ev.gold_of(q), "candidates": list(zip(found, passages, strict=True)), "subjects": subjects}
         )
